@@ -20,6 +20,54 @@ constexpr std::array<OpClass, 256> kClassOf = [] {
   return t;
 }();
 
+// Branch-free description of each first byte for the fast path. With w = the two bytes after
+// the opcode (LE16): L = lit + (w & litMask), M = len + (w & lenMask),
+// D = (distHigh | (w & distMask) >> distShift) | (D_prev & prevMask). Opcodes that use D_prev
+// have no distance bits; literal-only opcodes take D = D_prev with M = 0, so "D_prev = D" after
+// every instruction leaves D_prev unchanged for them.
+struct FastOp {
+  uint8_t opLen;      // opcode bytes; 0 for eos, nop and udef (handled by the careful loop)
+  uint8_t lit;        // L, or its bias (lrg_l)
+  uint8_t len;        // M, or its bias (med_d, lrg_m)
+  uint8_t litMask;    // lrg_l: L += byte 1
+  uint8_t lenMask;    // med_d: M += w & 3; lrg_m: M += byte 1
+  uint8_t distShift;  // med_d: D = w >> 2
+  uint16_t distMask;  // bits of w that hold D
+  uint32_t distHigh;  // sml_d: the 3 distance bits of the first byte, << 8
+  uint32_t prevMask;  // all ones: D = D_prev (pre_d, sml_m, lrg_m, literal-only)
+};
+
+constexpr std::array<FastOp, 256> kFastOp = [] {
+  std::array<FastOp, 256> t{};
+  for (int i = 0; i < 256; ++i) {
+    const uint8_t b = static_cast<uint8_t>(i);
+    FastOp f{};
+    switch (lzvn::classify(b)) {
+      case OpClass::sml_d:
+        f = {2, uint8_t(b >> 6), uint8_t(((b >> 3) & 7) + 3), 0, 0, 0, 0xff, uint32_t((b & 7) << 8), 0};
+        break;
+      case OpClass::med_d:
+        f = {3, uint8_t((b >> 3) & 3), uint8_t(((b & 7) << 2) + 3), 0, 3, 2, 0xffff, 0, 0};
+        break;
+      case OpClass::lrg_d:
+        f = {3, uint8_t(b >> 6), uint8_t(((b >> 3) & 7) + 3), 0, 0, 0, 0xffff, 0, 0};
+        break;
+      case OpClass::pre_d:
+        f = {1, uint8_t(b >> 6), uint8_t(((b >> 3) & 7) + 3), 0, 0, 0, 0, 0, ~0u};
+        break;
+      case OpClass::sml_l: f = {1, uint8_t(b & 15), 0, 0, 0, 0, 0, 0, ~0u}; break;
+      case OpClass::lrg_l: f = {2, 16, 0, 0xff, 0, 0, 0, 0, ~0u}; break;
+      case OpClass::sml_m: f = {1, 0, uint8_t(b & 15), 0, 0, 0, 0, 0, ~0u}; break;
+      case OpClass::lrg_m: f = {2, 0, 16, 0, 0xff, 0, 0, 0, ~0u}; break;
+      case OpClass::eos:
+      case OpClass::nop:
+      case OpClass::udef: break;
+    }
+    t[i] = f;
+  }
+  return t;
+}();
+
 // When at least kMargin bytes of source and of output remain before an instruction, that
 // instruction cannot run out of either (the largest one reads 2 + 271 source bytes, or writes
 // 271 output bytes), so it is decoded with wide copies that may write up to 15 bytes past its
@@ -100,6 +148,54 @@ Expected<LzvnDecoded> lzvnDecodeInto(std::span<uint8_t> dst, size_t dstPos, Byte
   uint8_t* d = dstStart;
   size_t dPrev = 0;
 
+  // Fast loop (see kMargin): one table lookup per instruction, no length checks.
+  while (static_cast<size_t>(srcEnd - s) >= kMargin && static_cast<size_t>(dstEnd - d) >= kMargin) {
+    const uint8_t op = s[0];
+    const FastOp& f = kFastOp[op];
+    if (f.opLen == 0) [[unlikely]] {
+      if (kClassOf[op] != OpClass::nop) break;  // eos and udef: the careful loop reports them
+      ++s;
+      continue;
+    }
+    const size_t w = s[1] | static_cast<size_t>(s[2]) << 8;
+    const size_t L = f.lit + (w & f.litMask);
+    const size_t M = f.len + (w & f.lenMask);
+    const size_t D = (f.distHigh | (w & f.distMask) >> f.distShift) | (dPrev & f.prevMask);
+    const uint8_t* const opStart = s;
+    s += f.opLen;
+    copy16(d, s);
+    if (L > 16) [[unlikely]]
+      for (size_t i = 16; i < L; i += 16) copy16(d + i, s + i);
+    d += L;
+    s += L;
+    // Literal-only opcodes (M == 0) fall through the copy below harmlessly (it writes only
+    // inside the margin, past the logical end), which saves a hard-to-predict branch; only a
+    // stream that starts with literals has no distance to copy from yet.
+    if (D - 1 >= static_cast<size_t>(d - dstBegin)) [[unlikely]] {  // D == 0 wraps around
+      if (M != 0)
+        return badDistance(op, D, static_cast<size_t>(d - dstBegin), srcBase + (opStart - srcBegin));
+    } else if (D >= 16) [[likely]] {
+      // Each 16-byte block reads only bytes written before it, so this equals the
+      // byte-by-byte forward copy.
+      const uint8_t* from = d - D;
+      copy16(d, from);
+      if (M > 16) [[unlikely]]
+        for (size_t i = 16; i < M; i += 16) copy16(d + i, from + i);
+    } else {
+      const uint8_t* from = d - D;
+      if (D >= 8) {
+        for (size_t i = 0; i < M; i += 8) copy8(d + i, from + i);
+      } else if (D == 1) {
+        std::memset(d, d[-1], M);
+      } else {
+        for (size_t i = 0; i < M; ++i) d[i] = from[i];
+      }
+    }
+    d += M;
+    dPrev = D;
+  }
+
+  // Careful loop: every length checked, byte-wise copies; also reports eos and udef.
   for (;;) {
     const size_t srcLeft = static_cast<size_t>(srcEnd - s);
     const size_t dstLeft = static_cast<size_t>(dstEnd - d);
@@ -168,43 +264,6 @@ Expected<LzvnDecoded> lzvnDecodeInto(std::span<uint8_t> dst, size_t dstPos, Byte
 
     const uint8_t* const opStart = s;
     s += opLen;
-    if (srcLeft >= kMargin && dstLeft >= kMargin) {
-      // Fast path (see kMargin): no length checks, wide copies.
-      if (L != 0) {
-        copy16(d, s);
-        for (size_t i = 16; i < L; i += 16) copy16(d + i, s + i);
-        d += L;
-        s += L;
-      }
-      if (M == 0) continue;
-      if (D == 0 || D > static_cast<size_t>(d - dstBegin)) [[unlikely]]
-        return badDistance(op, D, static_cast<size_t>(d - dstBegin), srcBase + (opStart - srcBegin));
-      dPrev = D;
-      const uint8_t* from = d - D;
-      if (D >= 16) {
-        // Each 16-byte block reads only bytes written before it, so this equals the
-        // byte-by-byte forward copy.
-        size_t i = 0;
-        do {
-          copy16(d + i, from + i);
-          i += 16;
-        } while (i < M);
-      } else if (D >= 8) {
-        size_t i = 0;
-        do {
-          copy8(d + i, from + i);
-          i += 8;
-        } while (i < M);
-      } else if (D == 1) {
-        std::memset(d, d[-1], M);
-      } else {
-        for (size_t i = 0; i < M; ++i) d[i] = from[i];
-      }
-      d += M;
-      continue;
-    }
-
-    // Slow path near either end: check every length, copy byte by byte.
     if (L != 0) {
       if (L > srcLeft - opLen)
         return truncatedLiteral(op, L, srcLeft - opLen, srcBase + (opStart - srcBegin));
