@@ -21,15 +21,16 @@ constexpr std::array<OpClass, 256> kClassOf = [] {
 }();
 
 // Branch-free description of each first byte for the fast path. With w = the two bytes after
-// the opcode (LE16): L = lit + (w & litMask), M = len + (w & lenMask),
+// the opcode (LE16): M = len + (w & lenMask),
 // D = (distHigh | (w & distMask) >> distShift) | (D_prev & prevMask). Opcodes that use D_prev
 // have no distance bits; literal-only opcodes take D = D_prev with M = 0, so "D_prev = D" after
-// every instruction leaves D_prev unchanged for them.
+// every instruction leaves D_prev unchanged for them. lrg_l (L = 16 + byte 1) is the one
+// opcode whose L is not in the table.
 struct FastOp {
   uint8_t opLen;      // opcode bytes; 0 for eos, nop and udef (handled by the careful loop)
-  uint8_t lit;        // L, or its bias (lrg_l)
+  uint8_t srcAdv;     // opLen + lit: source bytes the instruction takes (lrg_l: + byte 1)
+  uint8_t lit;        // L (lrg_l: its bias 16)
   uint8_t len;        // M, or its bias (med_d, lrg_m)
-  uint8_t litMask;    // lrg_l: L += byte 1
   uint8_t lenMask;    // med_d: M += w & 3; lrg_m: M += byte 1
   uint8_t distShift;  // med_d: D = w >> 2
   uint16_t distMask;  // bits of w that hold D
@@ -37,34 +38,40 @@ struct FastOp {
   uint32_t prevMask;  // all ones: D = D_prev (pre_d, sml_m, lrg_m, literal-only)
 };
 
+constexpr FastOp fastOp(uint8_t opLen, uint8_t lit, uint8_t len, uint8_t lenMask, uint8_t distShift,
+                        uint16_t distMask, uint32_t distHigh, uint32_t prevMask) {
+  return {opLen, uint8_t(opLen + lit), lit, len, lenMask, distShift, distMask, distHigh, prevMask};
+}
+
 constexpr std::array<FastOp, 256> kFastOp = [] {
   std::array<FastOp, 256> t{};
   for (int i = 0; i < 256; ++i) {
     const uint8_t b = static_cast<uint8_t>(i);
-    FastOp f{};
+    const uint8_t ll = b >> 6, mmm = ((b >> 3) & 7) + 3;
     switch (lzvn::classify(b)) {
-      case OpClass::sml_d:
-        f = {2, uint8_t(b >> 6), uint8_t(((b >> 3) & 7) + 3), 0, 0, 0, 0xff, uint32_t((b & 7) << 8), 0};
-        break;
+      case OpClass::sml_d: t[i] = fastOp(2, ll, mmm, 0, 0, 0xff, uint32_t(b & 7) << 8, 0); break;
       case OpClass::med_d:
-        f = {3, uint8_t((b >> 3) & 3), uint8_t(((b & 7) << 2) + 3), 0, 3, 2, 0xffff, 0, 0};
+        t[i] = fastOp(3, (b >> 3) & 3, uint8_t(((b & 7) << 2) + 3), 3, 2, 0xffff, 0, 0);
         break;
-      case OpClass::lrg_d:
-        f = {3, uint8_t(b >> 6), uint8_t(((b >> 3) & 7) + 3), 0, 0, 0, 0xffff, 0, 0};
-        break;
-      case OpClass::pre_d:
-        f = {1, uint8_t(b >> 6), uint8_t(((b >> 3) & 7) + 3), 0, 0, 0, 0, 0, ~0u};
-        break;
-      case OpClass::sml_l: f = {1, uint8_t(b & 15), 0, 0, 0, 0, 0, 0, ~0u}; break;
-      case OpClass::lrg_l: f = {2, 16, 0, 0xff, 0, 0, 0, 0, ~0u}; break;
-      case OpClass::sml_m: f = {1, 0, uint8_t(b & 15), 0, 0, 0, 0, 0, ~0u}; break;
-      case OpClass::lrg_m: f = {2, 0, 16, 0, 0xff, 0, 0, 0, ~0u}; break;
+      case OpClass::lrg_d: t[i] = fastOp(3, ll, mmm, 0, 0, 0xffff, 0, 0); break;
+      case OpClass::pre_d: t[i] = fastOp(1, ll, mmm, 0, 0, 0, 0, ~0u); break;
+      case OpClass::sml_l: t[i] = fastOp(1, b & 15, 0, 0, 0, 0, 0, ~0u); break;
+      case OpClass::lrg_l: t[i] = fastOp(2, 16, 0, 0, 0, 0, 0, ~0u); break;
+      case OpClass::sml_m: t[i] = fastOp(1, 0, b & 15, 0, 0, 0, 0, ~0u); break;
+      case OpClass::lrg_m: t[i] = fastOp(2, 0, 16, 0xff, 0, 0, 0, ~0u); break;
       case OpClass::eos:
       case OpClass::nop:
-      case OpClass::udef: break;
+      case OpClass::udef: t[i] = FastOp{}; break;
     }
-    t[i] = f;
   }
+  return t;
+}();
+
+// FastOp::srcAdv by itself: the loop's critical path is s -> first byte -> advance -> s, and
+// a byte array indexed by the first byte is one load away.
+constexpr std::array<uint8_t, 256> kSrcAdv = [] {
+  std::array<uint8_t, 256> t{};
+  for (int i = 0; i < 256; ++i) t[i] = kFastOp[i].srcAdv;
   return t;
 }();
 
@@ -158,16 +165,22 @@ Expected<LzvnDecoded> lzvnDecodeInto(std::span<uint8_t> dst, size_t dstPos, Byte
       continue;
     }
     const size_t w = s[1] | static_cast<size_t>(s[2]) << 8;
-    const size_t L = f.lit + (w & f.litMask);
+    const uint8_t* const opStart = s;
+    const uint8_t* const literal = s + f.opLen;
+    // The next instruction's position depends only on the table (a short dependency chain:
+    // it bounds the loop's speed); lrg_l adds its length byte.
+    s += kSrcAdv[op];
+    size_t L = f.lit;
+    if (op == lzvn::kSmlLBase) [[unlikely]] {
+      L += w & 0xff;
+      s += w & 0xff;
+    }
     const size_t M = f.len + (w & f.lenMask);
     const size_t D = (f.distHigh | (w & f.distMask) >> f.distShift) | (dPrev & f.prevMask);
-    const uint8_t* const opStart = s;
-    s += f.opLen;
-    copy16(d, s);
+    copy16(d, literal);
     if (L > 16) [[unlikely]]
-      for (size_t i = 16; i < L; i += 16) copy16(d + i, s + i);
+      for (size_t i = 16; i < L; i += 16) copy16(d + i, literal + i);
     d += L;
-    s += L;
     // Literal-only opcodes (M == 0) fall through the copy below harmlessly (it writes only
     // inside the margin, past the logical end), which saves a hard-to-predict branch; only a
     // stream that starts with literals has no distance to copy from yet.
