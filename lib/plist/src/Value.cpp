@@ -25,6 +25,8 @@ void Dict::set(std::string key, Value v) {
   entries_.emplace_back(std::move(key), std::move(v));
 }
 
+void Dict::append(std::string key, Value v) { entries_.emplace_back(std::move(key), std::move(v)); }
+
 bool Dict::erase(std::string_view key) {
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == key; });
   if (it == entries_.end()) return false;

@@ -22,6 +22,9 @@ class Dict {
   Value* find(std::string_view key);
   /// Inserts or replaces.
   void set(std::string key, Value v);
+  /// Appends without looking for an existing entry: the caller guarantees `key` is absent
+  /// (parsers track their keys in a hash set, so large dictionaries stay linear to build).
+  void append(std::string key, Value v);
   bool erase(std::string_view key);
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
