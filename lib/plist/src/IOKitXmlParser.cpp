@@ -249,6 +249,7 @@ class Parser {
     }
     while (c != '>' && c != '/') {
       while (isSpace(c)) c = c_.next();
+      if (c == 0) return malformedAt(tag.begin, "unterminated tag <" + tag.name + ": end of text before '>'");
       Attribute a;
       size_t attrStart = c_.pos();
       while (isAlphaNumeric(c)) {
@@ -672,6 +673,10 @@ class Parser {
       KK_ASSIGN(Token t, lex());
       if (t.kind == Tok::DictClose) break;
       if (t.kind != Tok::Key) return malformedAt(t.begin, "expected <key> or </dict>, found " + show(t));
+      if (t.id >= 0) {  // buildSymbol/buildString remember a key's ID like any string's
+        Parsed keyValue{Value(t.text), kValueCost + t.text.size(), 0};
+        KK_TRY(remember(t.id, keyValue, t.begin));
+      }
       std::string key = std::move(t.text);
       size_t keyOffset = t.begin;
       path_.pushKey(key);
@@ -704,7 +709,9 @@ class Parser {
     p.height = 1;
     KK_TRY(charge(kValueCost, open.begin));
     for (;;) {
+      path_.pushIndex(arr.size());  // so errors while lexing an element name it
       KK_ASSIGN(Token t, lex());
+      path_.pop();
       if (t.kind == closeKind) break;
       if (t.kind == Tok::EndOfText || t.kind == Tok::Key || t.kind == Tok::DictClose || t.kind == Tok::ArrayClose ||
           t.kind == Tok::SetClose)
