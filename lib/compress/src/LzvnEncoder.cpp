@@ -1,5 +1,5 @@
-// LZVN encoder (apple-containers.md §1.7): the reference encoder's match finder and one-step
-// lazy parse, written for speed, plus emission of the final pending match.
+// LZVN encoder (apple-containers.md §1.7): the reference encoder's match finder (2^14 rows of
+// 4 positions, previous-distance candidate) and one-step lazy parse, written for speed.
 #include "kextkit/compress/Lzvn.h"
 
 #include <algorithm>
@@ -8,6 +8,10 @@
 
 #include "kextkit/compress/LzvnFormat.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace kextkit::compress {
 
 namespace {
@@ -15,12 +19,13 @@ namespace {
 constexpr size_t kHashBits = 14;
 constexpr size_t kHashRows = size_t{1} << kHashBits;
 constexpr size_t kMaxDistance = lzvn::kMaxLrgDDistance;  // 65535
-// No match search in the last kTailMargin bytes: every 4-byte load stays inside the input.
+// No match starts in the last kTailMargin bytes, so every 4- and 8-byte load stays inside the
+// input (the reference stops at the same place).
 constexpr size_t kTailMargin = 8;
 // With no match found and this many literals waiting, flush (reference: 400).
 constexpr size_t kMaxLiteralBacklog = 400;
-// Positions are kept in the table as 32-bit offsets from `base`; the base moves forward before
-// they could overflow (only inputs over 2 GiB ever rebase).
+// Positions are kept in the table as 32-bit offsets from a base that moves forward before they
+// could overflow (only inputs over 2 GiB ever rebase).
 constexpr size_t kRebaseSpan = size_t{1} << 31;
 
 inline uint32_t load32(const uint8_t* p) {
@@ -34,73 +39,157 @@ inline uint64_t load64(const uint8_t* p) {
   return v;
 }
 
-inline uint32_t hashOf(uint32_t v) {
+inline size_t hashOf(uint32_t v) {
   // Low 3 bytes times (1 + 2^6 + 2^12), bits 12..25 (reference hash3i).
   return ((v & 0xffffff) * (1u + (1u << 6) + (1u << 12)) >> 12) & (kHashRows - 1);
 }
 
-inline size_t equalLowBytes(uint32_t x) {  // 0..4 equal bytes from the least significant end
-  return x == 0 ? 4 : static_cast<size_t>(__builtin_ctz(x) >> 3);
-}
-
-/// A candidate match [begin, end) at distance d; len == 0 means none.
-struct Match {
-  size_t begin = 0;
-  size_t end = 0;
-  size_t len = 0;
-  size_t dist = 0;
-  ptrdiff_t score = 0;  // opcode-cost-adjusted length (reference "K")
-};
-
-/// One hash row: the 4 newest positions with that hash and their 4-byte values, newest first.
-struct Row {
+/// One hash row: the 4 newest positions (minus the base) with that hash and the 4 bytes at
+/// each, newest first.
+struct alignas(32) Row {
   uint32_t pos[4];
   uint32_t val[4];
 };
 
-class Encoder {
- public:
-  Encoder(Bytes src, std::vector<uint8_t>& out) : src_(src.data()), size_(src.size()), out_(out) {}
+/// A match [begin, end) copied from dist bytes back; end == 0 means none.
+struct Match {
+  size_t begin = 0;
+  size_t end = 0;
+  size_t dist = 0;
+  ptrdiff_t score = 0;  // length minus opcode cost (reference "K")
+};
 
-  void run() {
-    // Worst case: every 4 literals cost one sml_l byte, a match never costs more than its
-    // length, plus the end-of-stream opcode and slack for 16-byte literal copies.
-    out_.resize(size_ + size_ / 4 + 64);
-    q_ = out_.data();
-    if (size_ >= kTailMargin + 1) {
-      table_ = std::make_unique<Row[]>(kHashRows);
-      resetTable(0);
-      scan();
-      if (pending_.len != 0) emitMatch(pending_);  // the reference drops it; emitting is valid
+// Whether `m` beats `best` (reference rule: higher score, or equal score and an end more than
+// one byte further).
+inline bool better(const Match& m, const Match& best) {
+  return m.score > best.score || (m.score == best.score && m.end > best.end + 1);
+}
+
+/// Writes instructions. Stores go through a plain local pointer so that the compiler can keep
+/// the parse state in registers.
+class Emitter {
+ public:
+  Emitter(const uint8_t* src, uint8_t* q) : src_(src), q_(q) {}
+  uint8_t* out() const { return q_; }
+
+  // Literal runs: lrg_l pieces of up to 271, then sml_l for the rest (reference emit_literal).
+  void literals(size_t from, size_t n) {
+    while (n > lzvn::kMaxSmlLLiteral) {
+      size_t x = std::min<size_t>(n, lzvn::kMaxLrgLLiteral);
+      q_[0] = lzvn::kSmlLBase;
+      q_[1] = static_cast<uint8_t>(x - 16);
+      std::memcpy(q_ + 2, src_ + from, x);
+      q_ += 2 + x;
+      from += x;
+      n -= x;
     }
-    emitLiterals(size_ - literal_);
+    if (n > 0) {
+      *q_++ = static_cast<uint8_t>(lzvn::kSmlLBase | n);
+      std::memcpy(q_, src_ + from, n);
+      q_ += n;
+    }
+  }
+
+  // Match-only pieces at the previous distance: lrg_m up to 271, then one sml_m.
+  void matchTail(size_t m) {
+    while (m > lzvn::kMaxSmlMMatch) {
+      size_t x = std::min<size_t>(m, lzvn::kMaxLrgMMatch);
+      q_[0] = lzvn::kSmlMBase;
+      q_[1] = static_cast<uint8_t>(x - 16);
+      q_ += 2;
+      m -= x;
+    }
+    if (m > 0) *q_++ = static_cast<uint8_t>(lzvn::kSmlMBase | m);
+  }
+
+  // The literals [literal, begin) and the match (begin, len, dist); opcode choice of §1.7,
+  // except that a match-only copy at the previous distance is always sml_m/lrg_m pieces.
+  void match(size_t literal, size_t begin, size_t len, size_t dist, size_t dPrev) {
+    size_t lit = begin - literal;
+    if (lit > 3) {
+      literals(literal, lit);
+      literal = begin;
+      lit = 0;
+    }
+    if (dist == dPrev && lit == 0) {
+      matchTail(len);
+      return;
+    }
+    size_t x = std::min(len, 10 - 2 * lit);  // what the 3-bit M field holds next to L = lit
+    len -= x;
+    x -= 3;
+    if (dist == dPrev) {  // pre_d: LL MMM 110
+      *q_++ = static_cast<uint8_t>(lit << 6 | x << 3 | 6);
+    } else if (dist <= lzvn::kMaxSmlDDistance) {  // sml_d: LL MMM DDD + low byte of D
+      q_[0] = static_cast<uint8_t>(lit << 6 | x << 3 | dist >> 8);
+      q_[1] = static_cast<uint8_t>(dist);
+      q_ += 2;
+    } else if (dist > lzvn::kMaxMedDDistance || len == 0 || x + 3 + len > lzvn::kMaxMedDMatch) {
+      q_[0] = static_cast<uint8_t>(lit << 6 | x << 3 | 7);  // lrg_d: LL MMM 111 + LE16 D
+      q_[1] = static_cast<uint8_t>(dist);
+      q_[2] = static_cast<uint8_t>(dist >> 8);
+      q_ += 3;
+    } else {  // med_d: 101 LL MMM + LE16(D << 2 | low 2 bits of M - 3); takes all of M
+      x += len;
+      len = 0;
+      const size_t w = dist << 2 | (x & 3);
+      q_[0] = static_cast<uint8_t>(lzvn::kMedDBase | lit << 3 | x >> 2);
+      q_[1] = static_cast<uint8_t>(w);
+      q_[2] = static_cast<uint8_t>(w >> 8);
+      q_ += 3;
+    }
+    for (size_t i = 0; i < lit; ++i) q_[i] = src_[literal + i];
+    q_ += lit;
+    matchTail(len);
+  }
+
+  void endOfStream() {
     const uint8_t eos[lzvn::kEosSize] = {lzvn::kEosOpcode, 0, 0, 0, 0, 0, 0, 0};
     std::memcpy(q_, eos, sizeof eos);
     q_ += sizeof eos;
-    out_.resize(static_cast<size_t>(q_ - out_.data()));
   }
 
  private:
-  // Points every entry at `start` (the reference starts at the buffer start).
+  const uint8_t* src_;
+  uint8_t* q_;
+};
+
+/// The match finder and parser over one input.
+class Encoder {
+ public:
+  Encoder(Bytes src, uint8_t* q) : src_(src.data()), size_(src.size()), emit_(src.data(), q) {}
+
+  /// Encodes everything and returns the end of the output.
+  uint8_t* run() {
+    if (size_ > kTailMargin) {
+      table_ = std::make_unique<Row[]>(kHashRows);
+      scan();
+    }
+    emit_.literals(literal_, size_ - literal_);
+    emit_.endOfStream();
+    return emit_.out();
+  }
+
+ private:
+  // Points every entry at `start` (the reference starts at the buffer start) with its value.
   void resetTable(size_t start) {
-    base_ = start;
     Row r;
-    uint32_t v = load32(src_ + start);
+    const uint32_t v = load32(src_ + start);
     for (int k = 0; k < 4; ++k) {
-      r.pos[k] = 0;
+      r.pos[k] = static_cast<uint32_t>(start - base_);
       r.val[k] = v;
     }
     std::fill(table_.get(), table_.get() + kHashRows, r);
   }
 
-  // Moves base_ forward to newBase; entries that would fall before it point at newBase
-  // (they were out of match range anyway).
+  // Moves the base forward to newBase; entries that would fall before it (out of match range
+  // anyway) point at newBase instead.
   void rebase(size_t newBase) {
     const uint32_t shift = static_cast<uint32_t>(newBase - base_);
     const uint32_t v = load32(src_ + newBase);
     for (size_t i = 0; i < kHashRows; ++i) {
+      Row& r = table_[i];
       for (int k = 0; k < 4; ++k) {
-        Row& r = table_[i];
         if (r.pos[k] < shift) {
           r.pos[k] = 0;
           r.val[k] = v;
@@ -112,188 +201,132 @@ class Encoder {
     base_ = newBase;
   }
 
-  // Extends a match whose first n (3 or 4) bytes at cur and cand = cur - dist are known equal:
-  // forward 4 bytes at a time while all 4 match and end + 4 < size (as the reference does),
-  // backward over the pending literal run.
-  Match extend(size_t cand, size_t cur, size_t n, size_t dist) const {
-    size_t end = cur + n;
-    if (n == 4) {
-      // Same stopping rule as the reference's 4-byte steps, done 8 bytes at a time where possible.
-      for (;;) {
-        if (end + 8 < size_) {
-          uint64_t x = load64(src_ + end) ^ load64(src_ + end - dist);
-          if (x != 0) {
-            size_t k = static_cast<size_t>(__builtin_ctzll(x) >> 3);
-            end += k;  // k < 4: stops inside the first 4-byte step; else inside the second
-            break;
-          }
-          end += 8;
-        } else if (end + 4 < size_) {
-          uint32_t x = load32(src_ + end) ^ load32(src_ + end - dist);
-          end += equalLowBytes(x);
-          if (x != 0) break;
-        } else {
-          break;
-        }
-      }
-    }
-    size_t begin = cur;
-    while (cand > 0 && begin > literal_ && src_[begin - 1] == src_[cand - 1]) {
-      --cand;
-      --begin;
-    }
-    Match m;
-    m.begin = begin;
-    m.end = end;
-    m.len = end - begin;
-    m.dist = dist;
-    m.score = static_cast<ptrdiff_t>(m.len) - (dist < 0x600 ? 2 : 3);
-    return m;
-  }
-
-  static void consider(Match& best, const Match& m) {
-    if (m.score > best.score || (m.score == best.score && m.end > best.end + 1)) best = m;
-  }
-
   void scan() {
+    base_ = 0;
+    resetTable(0);
     const size_t scanEnd = size_ - kTailMargin;
     size_t p = 0;
     while (p < scanEnd) {
       if (p - base_ >= kRebaseSpan) rebase(p - kMaxDistance - 1);
-      const size_t chunkEnd = std::min(scanEnd, base_ + kRebaseSpan);
-      for (; p < chunkEnd; ++p) step(p);
+      p = scanRange(p, std::min(scanEnd, base_ + kRebaseSpan));
     }
+    // The reference drops a match still pending here; emitting it is valid and shorter.
+    if (pending_.end != 0) emitMatch(pending_);
   }
 
-  void step(size_t p) {
-    const uint32_t v = load32(src_ + p);
-    Row& row = table_[hashOf(v)];
-    const Row e = row;
-    row.pos[3] = e.pos[2];
-    row.pos[2] = e.pos[1];
-    row.pos[1] = e.pos[0];
-    row.pos[0] = static_cast<uint32_t>(p - base_);
-    row.val[3] = e.val[2];
-    row.val[2] = e.val[1];
-    row.val[1] = e.val[0];
-    row.val[0] = v;
-    if (p < literal_) return;  // inside an emitted match: table update only
+  void emitMatch(const Match& m) {
+    emit_.match(literal_, m.begin, m.end - m.begin, m.dist, dPrev_);
+    dPrev_ = m.dist;
+    literal_ = m.end;
+  }
 
-    Match best;
-    for (int k = 0; k < 4; ++k) {
-      size_t n = equalLowBytes(e.val[k] ^ v);
-      if (n < 3) continue;
-      size_t cand = base_ + e.pos[k];
-      if (cand >= p || p - cand > kMaxDistance) continue;
-      consider(best, extend(cand, p, n, p - cand));
+  // The forward end of a match at p whose first n (3 or 4) bytes are known to match
+  // `dist` back: 8 bytes at a time, never past the input.
+  size_t forwardEnd(size_t p, size_t n, size_t dist) const {
+    size_t end = p + n;
+    if (n < 4) return end;
+    while (end + 8 <= size_) {
+      const uint64_t x = load64(src_ + end) ^ load64(src_ + end - dist);
+      if (x != 0) return end + static_cast<size_t>(__builtin_ctzll(x) >> 3);
+      end += 8;
     }
-    if (dPrev_ != 0) {
-      size_t cand = p - dPrev_;
-      size_t n = equalLowBytes(load32(src_ + cand) ^ v);
-      if (n >= 3) {
-        Match m = extend(cand, p, n, dPrev_);
-        m.score = static_cast<ptrdiff_t>(m.len) - 1;  // pre_d / sml_m: 1-byte opcode
-        consider(best, m);
+    while (end < size_ && src_[end] == src_[end - dist]) ++end;
+    return end;
+  }
+
+  // The match at p, `dist` back, with its first n bytes known equal, extended forward and
+  // backward over the literal run not yet emitted.
+  Match extend(size_t p, size_t n, size_t dist, size_t literal) const {
+    Match m;
+    m.end = forwardEnd(p, n, dist);
+    size_t begin = p;
+    while (begin > literal && begin > dist && src_[begin - 1] == src_[begin - 1 - dist]) --begin;
+    m.begin = begin;
+    m.dist = dist;
+    m.score = static_cast<ptrdiff_t>(m.end - begin) - (dist < 0x600 ? 2 : 3);
+    return m;
+  }
+
+  // Scans [p, end): inserts every position, searches those not inside an emitted match.
+  size_t scanRange(size_t p, size_t end) {
+    const uint8_t* const src = src_;
+    Row* const table = table_.get();
+    const size_t base = base_;
+    for (; p < end; ++p) {
+      const uint32_t v = load32(src + p);
+      Row& row = table[hashOf(v)];
+      alignas(16) Row e;  // the row before this position was pushed
+      unsigned candidates;  // bit k: entry k shares at least the 3 low bytes with v
+#if defined(__SSE2__)
+      const __m128i pos = _mm_load_si128(reinterpret_cast<const __m128i*>(row.pos));
+      const __m128i val = _mm_load_si128(reinterpret_cast<const __m128i*>(row.val));
+      _mm_store_si128(reinterpret_cast<__m128i*>(row.pos),
+                      _mm_or_si128(_mm_slli_si128(pos, 4), _mm_cvtsi32_si128(static_cast<int>(p - base))));
+      _mm_store_si128(reinterpret_cast<__m128i*>(row.val),
+                      _mm_or_si128(_mm_slli_si128(val, 4), _mm_cvtsi32_si128(static_cast<int>(v))));
+      if (p < literal_) continue;  // inside an emitted match: insert only
+      const __m128i eq = _mm_cmpeq_epi32(_mm_and_si128(val, _mm_set1_epi32(0xffffff)),
+                                         _mm_set1_epi32(static_cast<int>(v & 0xffffff)));
+      candidates = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(eq)));
+      _mm_store_si128(reinterpret_cast<__m128i*>(e.pos), pos);
+      _mm_store_si128(reinterpret_cast<__m128i*>(e.val), val);
+#else
+      e = row;
+      for (int k = 3; k > 0; --k) {
+        row.pos[k] = e.pos[k - 1];
+        row.val[k] = e.val[k - 1];
       }
-    }
-
-    if (best.len == 0) {
-      if (p - literal_ >= kMaxLiteralBacklog) {
-        if (pending_.len != 0) {
-          emitMatch(pending_);
-          pending_ = Match{};
-        } else {
-          emitLiterals(lzvn::kMaxLrgLLiteral);
+      row.pos[0] = static_cast<uint32_t>(p - base);
+      row.val[0] = v;
+      if (p < literal_) continue;  // inside an emitted match: insert only
+      candidates = 0;
+      for (int k = 0; k < 4; ++k)
+        if (((e.val[k] ^ v) & 0xffffff) == 0) candidates |= 1u << k;
+#endif
+      Match best;
+      while (candidates != 0) {
+        const int k = __builtin_ctz(candidates);
+        candidates &= candidates - 1;
+        const size_t cand = base + e.pos[k];
+        if (cand >= p || p - cand > kMaxDistance) continue;
+        const Match m = extend(p, e.val[k] == v ? 4 : 3, p - cand, literal_);
+        if (better(m, best)) best = m;
+      }
+      if (dPrev_ != 0) {
+        const uint32_t x = load32(src + p - dPrev_) ^ v;
+        if ((x & 0xffffff) == 0) {
+          Match m = extend(p, x == 0 ? 4 : 3, dPrev_, literal_);
+          m.score = static_cast<ptrdiff_t>(m.end - m.begin) - 1;  // pre_d / sml_m: 1-byte opcode
+          if (better(m, best)) best = m;
         }
       }
-      return;
-    }
-    if (pending_.len == 0) {
-      pending_ = best;
-    } else if (pending_.end <= best.begin) {
-      emitMatch(pending_);
-      pending_ = best;
-    } else {
-      emitMatch(best.score > pending_.score ? best : pending_);
-      pending_ = Match{};
-    }
-  }
 
-  void putLiteralBytes(size_t n) {
-    std::memcpy(q_, src_ + literal_, n);
-    q_ += n;
-    literal_ += n;
-  }
-
-  // Literal runs: lrg_l pieces of up to 271, then sml_l for the rest (reference emit_literal).
-  void emitLiterals(size_t n) {
-    while (n > lzvn::kMaxSmlLLiteral) {
-      size_t x = std::min<size_t>(n, lzvn::kMaxLrgLLiteral);
-      *q_++ = lzvn::kSmlLBase;
-      *q_++ = static_cast<uint8_t>(x - 16);
-      putLiteralBytes(x);
-      n -= x;
-    }
-    if (n > 0) {
-      *q_++ = static_cast<uint8_t>(lzvn::kSmlLBase | n);
-      putLiteralBytes(n);
-    }
-  }
-
-  // Match-only pieces at the previous distance: lrg_m up to 271, then one sml_m.
-  void emitMatchTail(size_t m) {
-    while (m > lzvn::kMaxSmlMMatch) {
-      size_t x = std::min<size_t>(m, lzvn::kMaxLrgMMatch);
-      *q_++ = lzvn::kSmlMBase;
-      *q_++ = static_cast<uint8_t>(x - 16);
-      m -= x;
-    }
-    if (m > 0) *q_++ = static_cast<uint8_t>(lzvn::kSmlMBase | m);
-  }
-
-  // Emits the literals before `m` and `m` itself (reference emit(), opcode choice of §1.7).
-  void emitMatch(const Match& m) {
-    size_t lit = m.begin - literal_;
-    size_t len = m.len;
-    const size_t dist = m.dist;
-    if (lit > 3) {
-      emitLiterals(lit);
-      lit = 0;
-    }
-    if (dist == dPrev_ && lit == 0) {
-      emitMatchTail(len);
-    } else {
-      size_t x = std::min(len, 10 - 2 * lit);  // what the 3-bit M field can hold with L = lit
-      len -= x;
-      x -= 3;
-      if (dist == dPrev_) {  // pre_d: LL MMM 110
-        *q_++ = static_cast<uint8_t>(lit << 6 | x << 3 | 6);
-      } else if (dist <= lzvn::kMaxSmlDDistance) {  // sml_d: LL MMM DDD + byte
-        *q_++ = static_cast<uint8_t>(lit << 6 | x << 3 | dist >> 8);
-        *q_++ = static_cast<uint8_t>(dist);
-      } else if (dist > lzvn::kMaxMedDDistance || len == 0 || x + 3 + len > lzvn::kMaxMedDMatch) {
-        *q_++ = static_cast<uint8_t>(lit << 6 | x << 3 | 7);  // lrg_d: LL MMM 111 + LE16
-        *q_++ = static_cast<uint8_t>(dist);
-        *q_++ = static_cast<uint8_t>(dist >> 8);
-      } else {  // med_d: 101 LL MMM + LE16(D << 2 | low 2 bits of M - 3); takes all of M
-        x += len;
-        len = 0;
-        const uint32_t w = static_cast<uint32_t>(dist << 2 | (x & 3));
-        *q_++ = static_cast<uint8_t>(lzvn::kMedDBase | lit << 3 | x >> 2);
-        *q_++ = static_cast<uint8_t>(w);
-        *q_++ = static_cast<uint8_t>(w >> 8);
+      if (best.end == 0) {
+        if (p - literal_ >= kMaxLiteralBacklog) {
+          if (pending_.end != 0) {
+            emitMatch(pending_);
+            pending_ = Match{};
+          } else {
+            emit_.literals(literal_, lzvn::kMaxLrgLLiteral);
+            literal_ += lzvn::kMaxLrgLLiteral;
+          }
+        }
+      } else if (pending_.end == 0) {
+        pending_ = best;  // one-step lazy parse: wait for the next match before emitting
+      } else if (pending_.end <= best.begin) {
+        emitMatch(pending_);
+        pending_ = best;
+      } else {
+        emitMatch(best.score > pending_.score ? best : pending_);
+        pending_ = Match{};
       }
-      putLiteralBytes(lit);
-      emitMatchTail(len);
     }
-    dPrev_ = dist;
-    literal_ = m.end;
+    return p;
   }
 
   const uint8_t* src_;
   size_t size_;
-  std::vector<uint8_t>& out_;
-  uint8_t* q_ = nullptr;
+  Emitter emit_;
   std::unique_ptr<Row[]> table_;
   size_t base_ = 0;
   size_t literal_ = 0;  // start of the literal run not yet emitted
@@ -304,8 +337,11 @@ class Encoder {
 }  // namespace
 
 std::vector<uint8_t> lzvnEncode(Bytes src) {
-  std::vector<uint8_t> out;
-  Encoder(src, out).run();
+  // Bound: literals cost at most 1 extra byte per 4 (sml_l) plus one for a final short run, a
+  // match never costs more than its length, then the 8-byte end-of-stream opcode.
+  std::vector<uint8_t> out(src.size() + src.size() / 4 + 16);
+  uint8_t* end = Encoder(src, out.data()).run();
+  out.resize(static_cast<size_t>(end - out.data()));
   return out;
 }
 
