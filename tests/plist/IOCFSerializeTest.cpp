@@ -201,5 +201,5 @@ TEST_CASE("IOCFSerialize: the 10.9 subset parses in the IOKit dialect with kerne
     CHECK(v->get("CFBundleIdentifier") != nullptr);
     ++count;
   }
-  CHECK(count == 105);  // 101 bundles; a few ship an extra Info.plist in Resources
+  CHECK(count == 105);  // 101 kexts plus 4 CFPlugIn bundles inside them
 }
