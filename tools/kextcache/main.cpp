@@ -1,0 +1,72 @@
+// kextcache: create mkext archives (and, later, prelinked kernels) from kexts.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "AppleArgs.h"
+#include "KextcacheOptions.h"
+#include "Report.h"
+
+using namespace kextkit;
+using namespace kextkit::tools::kextcache;
+
+int main(int argc, char** argv) {
+  tools::setToolName("kextcache");
+  Options o;
+  std::string m2, m1;
+  CLI::App app{"Create mkext archives from kexts and repository directories.", "kextcache"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  auto* mk = app.add_option("-m,--mkext,--mkext2", m2, "Write an mkext2 archive (the newest format) to this path");
+  auto* mk1 = app.add_option("--mkext1", m1, "Write an mkext1 (LZSS) archive to this path");
+  mk->excludes(mk1);
+  app.add_option("-a,--arch", o.archs, "Add a target architecture (repeatable; default: every arch the kexts have)");
+  app.add_option("-b,--bundle-id", o.bundleIds, "Include only kexts with this CFBundleIdentifier (repeatable)");
+  app.add_flag("-l,--local-root", o.localRoot, "Repository kexts: include only OSBundleRequired Local-Root (and Root, Console)");
+  app.add_flag("-L,--local-root-all", o.localRootAll, "Like -l, applied to named kexts too");
+  app.add_flag("-n,--network-root", o.networkRoot, "Repository kexts: include only OSBundleRequired Network-Root (and Root, Console)");
+  app.add_flag("-N,--network-root-all", o.networkRootAll, "Like -n, applied to named kexts too");
+  app.add_flag("-s,--safe-boot", o.safeBoot, "Repository kexts: include only OSBundleRequired Safe Boot (and Root, Console)");
+  app.add_flag("-S,--safe-boot-all", o.safeBootAll, "Like -s, applied to named kexts too");
+  app.add_option("--volume-root", o.volumeRoot, "Strip this prefix from the bundle paths stored in the archive");
+  app.add_flag("-z,--no-authentication", o.noAuthentication, "Skip the ownership and permission checks");
+  app.add_flag("-t,--print-diagnostics", o.printDiagnostics, "Print the diagnostics of every omitted kext");
+  app.add_flag("-q,--quiet", o.quiet, "Print nothing but fatal errors");
+  app.add_flag("-v,--verbose", o.verbose, "Print what is included and omitted, and the archive written");
+  app.add_flag("-f,--force", o.force, "Overwrite the output file if it exists");
+  app.add_option("--threads", o.threads, "Compression threads (default: one per core; output is identical for any count)");
+  app.add_option("kext-or-directory", o.inputs, "A .kext bundle, or a directory whose *.kext children are used");
+  std::vector<std::string> args = tools::normalizeAppleArgs(
+      argc, argv,
+      {"mkext", "mkext1", "mkext2", "arch", "bundle-id", "local-root", "local-root-all", "network-root",
+       "network-root-all", "safe-boot", "safe-boot-all", "volume-root", "no-authentication", "print-diagnostics",
+       "quiet", "verbose", "force", "help", "threads"});
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return kExitOK;
+  } catch (const CLI::ParseError& e) {
+    tools::printError(e.what());
+    std::fputs("Try 'kextcache -help' for more information.\n", stderr);
+    return kExitUsage;
+  }
+  if (!m2.empty()) {
+    o.mkextPath = m2;
+    o.mkextVersion = 2;
+  } else if (!m1.empty()) {
+    o.mkextPath = m1;
+    o.mkextVersion = 1;
+  }
+  if (o.mkextVersion == 0) {
+    tools::printError("No work to do; check options and try again.");
+    return kExitUsage;
+  }
+  if (o.inputs.empty()) {
+    tools::printError("No kexts or directories specified.");
+    return kExitUsage;
+  }
+  if (o.quiet) o.verbose = o.printDiagnostics = false;
+  return runMkext(o);
+}
