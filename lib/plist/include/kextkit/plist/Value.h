@@ -26,8 +26,8 @@ class Dict {
   /// (parsers track their keys in a hash set, so large dictionaries stay linear to build).
   void append(std::string key, Value v);
   bool erase(std::string_view key);
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  size_t size() const;  // defined after Value: clang needs Value complete here
+  bool empty() const;
   auto begin() const { return entries_.begin(); }
   auto end() const { return entries_.end(); }
   auto begin() { return entries_.begin(); }
@@ -105,5 +105,8 @@ class Value {
  private:
   std::variant<Dict, Array, std::string, Integer, bool, Data, Real, Date> v_;
 };
+
+inline size_t Dict::size() const { return entries_.size(); }
+inline bool Dict::empty() const { return entries_.empty(); }
 
 }  // namespace kextkit::plist
