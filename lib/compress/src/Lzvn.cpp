@@ -91,6 +91,8 @@ std::string opcodeText(uint8_t op) {
   return "opcode " + h;
 }
 
+std::string bytesText(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
 std::string fieldOf(uint8_t op) { return "lzvn " + std::string(lzvn::className(kClassOf[op])); }
 
 [[gnu::cold, gnu::noinline]] Error undefinedOpcode(uint8_t op, uint64_t at) {
@@ -98,22 +100,21 @@ std::string fieldOf(uint8_t op) { return "lzvn " + std::string(lzvn::className(k
 }
 
 [[gnu::cold, gnu::noinline]] Error truncatedOpcode(uint8_t op, size_t need, size_t have, uint64_t at) {
-  return truncated(opcodeText(op) + " needs " + std::to_string(need) + " bytes, only " +
-                       std::to_string(have) + " remain",
+  return truncated(opcodeText(op) + " needs " + bytesText(need) + ", found " + std::to_string(have),
                    fieldOf(op), at);
 }
 
 [[gnu::cold, gnu::noinline]] Error truncatedLiteral(uint8_t op, size_t literal, size_t have, uint64_t at) {
-  return truncated(opcodeText(op) + " is followed by " + std::to_string(literal) +
-                       " literal bytes, only " + std::to_string(have) + " remain",
+  return truncated(opcodeText(op) + " needs " + std::to_string(literal) + " literal " +
+                       (literal == 1 ? "byte" : "bytes") + ", found " + std::to_string(have),
                    fieldOf(op), at);
 }
 
 [[gnu::cold, gnu::noinline]] Error outputFull(uint8_t op, bool literal, size_t n, size_t outPos,
                                               size_t outSize, uint64_t at) {
   return Error(ErrorCode::DstTooSmall,
-               opcodeText(op) + ": " + std::to_string(n) + (literal ? " literal bytes" : "-byte match") +
-                   " at output offset " + std::to_string(outPos) + " exceed the " +
+               opcodeText(op) + ": a " + (literal ? "literal" : "match") + " of " + bytesText(n) +
+                   " at output offset " + std::to_string(outPos) + " exceeds the " +
                    std::to_string(outSize) + "-byte output",
                fieldOf(op), at);
 }
@@ -126,8 +127,8 @@ std::string fieldOf(uint8_t op) { return "lzvn " + std::string(lzvn::className(k
                          (previous ? " (no previous distance yet)" : ""),
                      fieldOf(op), at);
   return malformed(opcodeText(op) + ": match distance " + std::to_string(distance) +
-                       " reaches before the start of the output (" + std::to_string(produced) +
-                       " bytes produced)",
+                       " reaches before the start of the output (" + bytesText(produced) +
+                       " produced)",
                    fieldOf(op), at);
 }
 
@@ -213,8 +214,8 @@ Expected<LzvnDecoded> lzvnDecodeInto(std::span<uint8_t> dst, size_t dstPos, Byte
     const size_t srcLeft = static_cast<size_t>(srcEnd - s);
     const size_t dstLeft = static_cast<size_t>(dstEnd - d);
     if (srcLeft == 0)
-      return truncated("stream ends without the end-of-stream opcode after " +
-                           std::to_string(d - dstStart) + " decoded bytes",
+      return truncated("stream ends after " + bytesText(static_cast<size_t>(d - dstStart)) +
+                           " of output without the end-of-stream opcode",
                        "lzvn eos", srcBase + src.size());
     const uint8_t op = s[0];
     size_t opLen = 1, L = 0, M = 0, D = dPrev;
@@ -307,14 +308,14 @@ Expected<std::vector<uint8_t>> lzvnDecode(Bytes src, uint64_t expectedSize, uint
                      std::to_string(maxSize) + " bytes",
                  "lzvn");
   if (expectedSize > lzvnMaxDecodedSize(src.size()))
-    return truncated("a " + std::to_string(src.size()) + "-byte stream decodes to at most " +
-                         std::to_string(lzvnMaxDecodedSize(src.size())) + " bytes, expected " +
+    return truncated("a stream of " + bytesText(src.size()) + " decodes to at most " +
+                         bytesText(lzvnMaxDecodedSize(src.size())) + ", expected " +
                          std::to_string(expectedSize),
                      "lzvn");
   std::vector<uint8_t> out(static_cast<size_t>(expectedSize));
   KK_ASSIGN(LzvnDecoded r, lzvnDecodeInto(out, 0, src));
   if (r.dstWritten != expectedSize)
-    return truncated("stream ended after " + std::to_string(r.dstWritten) + " bytes, expected " +
+    return truncated("stream ended after " + bytesText(r.dstWritten) + ", expected " +
                          std::to_string(expectedSize),
                      "lzvn eos", r.srcConsumed - lzvn::kEosSize);
   return out;

@@ -59,10 +59,15 @@ struct Match {
   ptrdiff_t score = 0;  // length minus opcode cost (reference "K")
 };
 
-// Whether `m` beats `best` (reference rule: higher score, or equal score and an end more than
-// one byte further).
-inline bool better(const Match& m, const Match& best) {
-  return m.score > best.score || (m.score == best.score && m.end > best.end + 1);
+// Keeps the better of `best` and `m` in `best` (reference rule: higher score, or equal score
+// and an end more than one byte further; earlier candidates win other ties). Written as
+// selects: which candidate wins is data-dependent and mispredicts as a branch.
+inline void keepBetter(Match& best, const Match& m) {
+  const bool take = (m.score > best.score) | ((m.score == best.score) & (m.end > best.end + 1));
+  best.begin = take ? m.begin : best.begin;
+  best.end = take ? m.end : best.end;
+  best.dist = take ? m.dist : best.dist;
+  best.score = take ? m.score : best.score;
 }
 
 /// Writes instructions. Stores go through a plain local pointer so that the compiler can keep
@@ -220,30 +225,45 @@ class Encoder {
     literal_ = m.end;
   }
 
-  // The forward end of a match at p whose first n (3 or 4) bytes are known to match
-  // `dist` back: 8 bytes at a time, never past the input.
-  size_t forwardEnd(size_t p, size_t n, size_t dist) const {
-    size_t end = p + n;
-    if (n < 4) return end;
+  // The end of the match at p, `dist` back, whose first 3 bytes are known equal. Mostly
+  // branch-free: one 8-byte comparison settles all matches shorter than 8.
+  size_t forwardEnd(size_t p, size_t dist) const {
+    const uint64_t x = load64(src_ + p) ^ load64(src_ + p - dist);
+    if (x != 0) [[likely]]
+      return p + static_cast<size_t>(__builtin_ctzll(x) >> 3);
+    size_t end = p + 8;
     while (end + 8 <= size_) {
-      const uint64_t x = load64(src_ + end) ^ load64(src_ + end - dist);
-      if (x != 0) return end + static_cast<size_t>(__builtin_ctzll(x) >> 3);
+      const uint64_t y = load64(src_ + end) ^ load64(src_ + end - dist);
+      if (y != 0) return end + static_cast<size_t>(__builtin_ctzll(y) >> 3);
       end += 8;
     }
     while (end < size_ && src_[end] == src_[end - dist]) ++end;
     return end;
   }
 
-  // The match at p, `dist` back, with its first n bytes known equal, extended forward and
-  // backward over the literal run not yet emitted.
-  Match extend(size_t p, size_t n, size_t dist, size_t literal) const {
+  // How far the match at p, `dist` back, extends backward over the literal run [literal, p)
+  // (never before the start of the input). One 8-byte comparison for runs of up to 8 bytes.
+  size_t backwardLength(size_t p, size_t dist, size_t literal) const {
+    const size_t limit = std::min(p - literal, p - dist);
+    if (limit == 0) return 0;
+    size_t back = 0;
+    if (p - dist >= 8) {
+      const uint64_t x = load64(src_ + p - 8) ^ load64(src_ + p - dist - 8);
+      back = x != 0 ? static_cast<size_t>(__builtin_clzll(x) >> 3) : 8;
+      if (back < 8 || limit <= 8) return std::min(back, limit);
+    }
+    while (back < limit && src_[p - back - 1] == src_[p - dist - back - 1]) ++back;
+    return back;
+  }
+
+  // The match at p, `dist` back, with its first 3 bytes known equal, extended forward and
+  // backward over the literal run not yet emitted; `cost` is its opcode cost.
+  Match extend(size_t p, size_t dist, size_t literal, ptrdiff_t cost) const {
     Match m;
-    m.end = forwardEnd(p, n, dist);
-    size_t begin = p;
-    while (begin > literal && begin > dist && src_[begin - 1] == src_[begin - 1 - dist]) --begin;
-    m.begin = begin;
+    m.end = forwardEnd(p, dist);
+    m.begin = p - backwardLength(p, dist, literal);
     m.dist = dist;
-    m.score = static_cast<ptrdiff_t>(m.end - begin) - (dist < 0x600 ? 2 : 3);
+    m.score = static_cast<ptrdiff_t>(m.end - m.begin) - cost;
     return m;
   }
 
@@ -265,11 +285,15 @@ class Encoder {
       _mm_store_si128(reinterpret_cast<__m128i*>(row.val),
                       _mm_or_si128(_mm_slli_si128(val, 4), _mm_cvtsi32_si128(static_cast<int>(v))));
       if (p < literal_) continue;  // inside an emitted match: insert only
+      // Candidates: 3 equal low bytes and 1 <= distance <= 65535 (distances are < 2^31, so
+      // signed 32-bit compares work).
       const __m128i eq = _mm_cmpeq_epi32(_mm_and_si128(val, _mm_set1_epi32(0xffffff)),
                                          _mm_set1_epi32(static_cast<int>(v & 0xffffff)));
-      candidates = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(eq)));
+      const __m128i distM1 = _mm_sub_epi32(_mm_set1_epi32(static_cast<int>(p - base - 1)), pos);
+      const __m128i inRange = _mm_and_si128(_mm_cmpgt_epi32(distM1, _mm_set1_epi32(-1)),
+                                            _mm_cmpgt_epi32(_mm_set1_epi32(kMaxDistance), distM1));
+      candidates = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_and_si128(eq, inRange))));
       _mm_store_si128(reinterpret_cast<__m128i*>(e.pos), pos);
-      _mm_store_si128(reinterpret_cast<__m128i*>(e.val), val);
 #else
       e = row;
       for (int k = 3; k > 0; --k) {
@@ -280,24 +304,24 @@ class Encoder {
       row.val[0] = v;
       if (p < literal_) continue;  // inside an emitted match: insert only
       candidates = 0;
-      for (int k = 0; k < 4; ++k)
-        if (((e.val[k] ^ v) & 0xffffff) == 0) candidates |= 1u << k;
+      for (int k = 0; k < 4; ++k) {
+        const size_t cand = base + e.pos[k];
+        if (((e.val[k] ^ v) & 0xffffff) == 0 && cand < p && p - cand <= kMaxDistance) candidates |= 1u << k;
+      }
 #endif
       Match best;
       while (candidates != 0) {
         const int k = __builtin_ctz(candidates);
         candidates &= candidates - 1;
-        const size_t cand = base + e.pos[k];
-        if (cand >= p || p - cand > kMaxDistance) continue;
-        const Match m = extend(p, e.val[k] == v ? 4 : 3, p - cand, literal_);
-        if (better(m, best)) best = m;
+        const size_t dist = p - (base + e.pos[k]);
+        const Match m = extend(p, dist, literal_, dist < 0x600 ? 2 : 3);
+        keepBetter(best, m);
       }
       if (dPrev_ != 0) {
         const uint32_t x = load32(src + p - dPrev_) ^ v;
         if ((x & 0xffffff) == 0) {
-          Match m = extend(p, x == 0 ? 4 : 3, dPrev_, literal_);
-          m.score = static_cast<ptrdiff_t>(m.end - m.begin) - 1;  // pre_d / sml_m: 1-byte opcode
-          if (better(m, best)) best = m;
+          const Match m = extend(p, dPrev_, literal_, 1);  // pre_d / sml_m: 1-byte opcode
+          keepBetter(best, m);
         }
       }
 
