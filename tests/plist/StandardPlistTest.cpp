@@ -123,6 +123,21 @@ TEST_CASE("binary plists made by libplist read back") {
   CHECK(*any == *v);
 }
 
+TEST_CASE("strings holding a NUL byte do not reach libplist's aborting getter (fuzz finding)") {
+  // libplist 2.2's plist_get_string_val asserts length == strlen; both readers pass NULs through.
+  auto bin = parseStandardPlist(bytesOf(bplist({"\xa1" + ref(1), std::string("\x53" "a\0b", 4)})));
+  REQUIRE(bin);
+  REQUIRE(bin->asArray()->size() == 1);
+  const std::string* s = (*bin->asArray())[0].asString();
+  REQUIRE(s);
+  CHECK(s->starts_with("a"));  // libplist may or may not keep what follows the NUL
+  const std::string xml("<plist><array><string>4\0x</string></array></plist>", 48);
+  auto x = parseStandardPlist(bytesOf(xml));
+  REQUIRE(x);
+  CHECK(x->asArray()->size() == 1);
+  CHECK(parseAnyPlist(bytesOf(xml)));
+}
+
 TEST_CASE("binary plists: keyed-archiver UIDs are unsupported") {
   plist_t root = plist_new_array();
   plist_array_append_item(root, plist_new_uid(3));

@@ -330,13 +330,16 @@ Expected<Value> convert(plist_t node, unsigned depth, unsigned maxDepth) {
       plist_get_date_val(node, &sec, &usec);
       return Value(Value::Date{static_cast<double>(sec) + static_cast<double>(usec) / 1e6});
     }
-    case PLIST_STRING:
+    case PLIST_STRING: {
+      // Not plist_get_string_val: libplist 2.2 asserts (aborts) in it when the string holds a
+      // NUL byte, which both its XML and binary readers let through (found by fuzzing).
+      uint64_t len = 0;
+      const char* s = plist_get_string_ptr(node, &len);
+      return Value(s ? std::string(s, static_cast<size_t>(len)) : std::string());
+    }
     case PLIST_KEY: {
       char* s = nullptr;
-      if (plist_get_node_type(node) == PLIST_STRING)
-        plist_get_string_val(node, &s);
-      else
-        plist_get_key_val(node, &s);
+      plist_get_key_val(node, &s);
       std::unique_ptr<char, Freer> hold(s);
       return Value(std::string(s ? s : ""));
     }
