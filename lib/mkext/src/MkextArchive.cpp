@@ -113,12 +113,13 @@ Expected<MkextSlice> readV2(io::ByteReader& r, MkextSlice slice, const ReadOptio
     if (const plist::Value* exe = d->find(kMKEXTExecutableKey)) {
       const plist::Integer* n = exe->asInteger();
       if (!n) return malformed(std::string(kMKEXTExecutableKey) + " is not an integer", field, base + plistOffset);
+      // File entries live between the header and the plist (the writer appends the plist last).
       uint64_t off = n->bits;
-      if (off < mkext2_header::kSize || off >= r.size())
+      if (off < mkext2_header::kSize || off >= plistOffset)
         return malformed(std::string(kMKEXTExecutableKey) + " " + hex(off) + " is outside the file entries area [" +
-                             hex(mkext2_header::kSize) + ", " + hex(r.size()) + ")",
+                             hex(mkext2_header::kSize) + ", " + hex(plistOffset) + ")",
                          field, base + plistOffset);
-      KK_ASSIGN(io::ByteReader er, r.sub(off, r.size() - off, field + ".executable"));
+      KK_ASSIGN(io::ByteReader er, r.sub(off, plistOffset - off, field + ".executable"));
       KK_ASSIGN(uint32_t comp, er.u32be(field + ".compressed_size"));
       KK_ASSIGN(uint32_t full, er.u32be(field + ".full_size"));
       KK_TRY(checkEntrySize(full, opts, field + ".full_size", base + off + 4));
