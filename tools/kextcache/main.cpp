@@ -20,8 +20,10 @@ int main(int argc, char** argv) {
   auto* mk = app.add_option("-m,--mkext,--mkext2", m2, "Write an mkext2 archive (the newest format) to this path");
   auto* mk1 = app.add_option("--mkext1", m1, "Write an mkext1 (LZSS) archive to this path");
   mk->excludes(mk1);
-  app.add_option("-a,--arch", o.archs, "Add a target architecture (repeatable; default: every arch the kexts have)");
-  app.add_option("-b,--bundle-id", o.bundleIds, "Include only kexts with this CFBundleIdentifier (repeatable)");
+  app.add_option("-a,--arch", o.archs, "Add a target architecture (repeatable; default: every arch the kexts have)")
+      ->allow_extra_args(false);
+  app.add_option("-b,--bundle-id", o.bundleIds, "Include only kexts with this CFBundleIdentifier (repeatable)")
+      ->allow_extra_args(false);
   app.add_flag("-l,--local-root", o.localRoot, "Repository kexts: include only OSBundleRequired Local-Root (and Root, Console)");
   app.add_flag("-L,--local-root-all", o.localRootAll, "Like -l, applied to named kexts too");
   app.add_flag("-n,--network-root", o.networkRoot, "Repository kexts: include only OSBundleRequired Network-Root (and Root, Console)");

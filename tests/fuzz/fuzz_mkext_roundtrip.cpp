@@ -1,0 +1,62 @@
+// Property: any set of kexts (built from the fuzz input: executables, identifiers, versions,
+// bundle paths) packed by writeMkextSlice in either format reads back identical: same
+// executables, same info dictionaries (mkext2) or raw plist bytes (mkext1), same paths.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kextkit/mkext/MkextArchive.h"
+#include "kextkit/mkext/MkextWriter.h"
+
+using namespace kextkit;
+
+namespace {
+std::string take(const uint8_t*& p, const uint8_t* end, size_t n) {
+  size_t k = std::min<size_t>(n, static_cast<size_t>(end - p));
+  std::string s(reinterpret_cast<const char*>(p), k);
+  p += k;
+  return s;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const uint8_t* p = data;
+  const uint8_t* end = data + size;
+  const bool v1 = *p++ & 1;
+  const unsigned count = *p++ % 5;
+  std::vector<mkext::PackKext> kexts;
+  for (unsigned i = 0; i < count; ++i) {
+    mkext::PackKext k;
+    plist::Dict d;
+    d.set("CFBundleIdentifier", plist::Value("id." + take(p, end, 6)));
+    d.set("CFBundleVersion", plist::Value(take(p, end, 3)));
+    if (p < end) d.set("N", plist::Value::integer(*p++, 8));
+    k.info = plist::Value(std::move(d));
+    k.bundlePath = take(p, end, 8);
+    k.rawInfoPlist = "<dict><key>X</key><string>" + std::to_string(i) + "</string></dict>";
+    if (p < end && (*p++ & 1)) {
+      size_t n = p < end ? *p++ * 8u : 0;
+      std::string exe = take(p, end, n);
+      k.executable = std::vector<uint8_t>(exe.begin(), exe.end());
+      k.executableRelativePath = "Contents/MacOS/x";
+    }
+    kexts.push_back(std::move(k));
+  }
+  auto bytes = mkext::writeMkextSlice(v1 ? mkext::MkextVersion::V1 : mkext::MkextVersion::V2, 7, 3, kexts, {1});
+  if (!bytes) __builtin_trap();  // nothing here is unwritable
+  auto back = mkext::readMkextSlice(io::Bytes(*bytes));
+  if (!back || back->kexts.size() != kexts.size()) __builtin_trap();
+  for (size_t i = 0; i < kexts.size(); ++i) {
+    const auto& a = kexts[i];
+    const auto& b = back->kexts[i];
+    if (a.executable != b.executable) __builtin_trap();
+    if (v1) {
+      if (b.rawInfoPlist != a.rawInfoPlist) __builtin_trap();
+    } else if (!(b.info == a.info) || b.bundlePath != a.bundlePath) {
+      __builtin_trap();
+    }
+  }
+  return 0;
+}
