@@ -475,6 +475,30 @@ TEST_CASE("readExecutable=false records the path and existence but reads no head
   CHECK(b.executable()->slices.empty());
 }
 
+TEST_CASE("size limits make Info.plist and executables unreadable, with the limit named") {
+  TempDir t;
+  std::string plistText = infoPlist("com.example.big", "1.0", "Big");
+  auto binary = kextBinary();
+  std::string k = makeKext(t.path(), "Big.kext", plistText, "Big", binary);
+  BundleLoadOptions small;
+  small.maxInfoPlistSize = 100;
+  auto a = discoverKexts(k, small);
+  REQUIRE(a);
+  REQUIRE((*a)[0].issues().size() == 1);
+  CHECK((*a)[0].issues()[0].kind == BundleIssueKind::InfoPlistUnreadable);
+  CHECK((*a)[0].issues()[0].error.describe() == k + "/Contents/Info.plist: file is " +
+                                                    std::to_string(plistText.size()) +
+                                                    " bytes, more than the limit of 100");
+  BundleLoadOptions smallExe;
+  smallExe.maxExecutableSize = 64;
+  auto b = discoverKexts(k, smallExe);
+  REQUIRE(b);
+  REQUIRE((*b)[0].issues().size() == 1);
+  CHECK((*b)[0].issues()[0].kind == BundleIssueKind::ExecutableUnreadable);
+  CHECK((*b)[0].issues()[0].error.describe() == k + "/Contents/MacOS/Big: file is " + std::to_string(binary.size()) +
+                                                    " bytes, more than the limit of 64");
+}
+
 TEST_CASE("kext names") {
   CHECK(isKextName("Foo.kext"));
   CHECK(isKextName("a.kext"));

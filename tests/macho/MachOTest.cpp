@@ -281,6 +281,14 @@ TEST_CASE("thin header and load command diagnostics") {
                   ErrorCode::Malformed,
                   "at offset 0x40: load command 2 (LC_SYMTAB): is a second LC_SYMTAB (the first is load command 0)"});
 
+  rows.push_back({"two LC_DYSYMTABs",
+                  withCommands({TestCommand{LC_DYSYMTAB, std::vector<uint8_t>(72, 0), {}},
+                                TestCommand{LC_DYSYMTAB, std::vector<uint8_t>(72, 0), {}}})
+                      .build(),
+                  ErrorCode::Malformed,
+                  "at offset 0x70: load command 1 (LC_DYSYMTAB): is a second LC_DYSYMTAB (the first is load command "
+                  "0)"});
+
   for (const auto& row : rows) {
     INFO(row.what);
     auto f = MachOFile::open(bytesOf(row.bytes));
@@ -318,6 +326,21 @@ TEST_CASE("findUuid returns nullopt for a Mach-O without LC_UUID") {
   REQUIRE(u);
   REQUIRE(*u);
   CHECK(formatUuid(**u) == "01234567-89AB-CDEF-FEDC-BA9876543210");
+}
+
+TEST_CASE("64-bit core files may have 4-aligned LC_THREADs (the kernel writes them)") {
+  TestMachO m;
+  m.filetype = MH_CORE;
+  m.commands = {TestCommand{LC_THREAD, std::vector<uint8_t>(4, 0), {}}};
+  auto core = m.build();
+  auto f = MachOFile::open(bytesOf(core));
+  REQUIRE(f);
+  CHECK(f->loadCommands().at(0).cmdsize == 12);
+  m.filetype = MH_KEXT_BUNDLE;
+  auto kext = m.build();
+  auto g = MachOFile::open(bytesOf(kext));
+  REQUIRE_FALSE(g);
+  CHECK(g.error().describe() == "at offset 0x20: load command 0 (LC_THREAD): cmdsize 0xc is not a multiple of 8");
 }
 
 TEST_CASE("cmdsize may leave slack at the end of sizeofcmds") {

@@ -187,12 +187,12 @@ void KextBundle::readExecutable(const BundleLoadOptions& options) {
   ei.fileSize = bytes.size();
   ei.fat = macho::isFat(bytes);
   if (!ei.fat) {
-    uint32_t magicLE = bytes.size() >= 4 ? loadLE32(bytes.data()) : 0;
-    bool thin = magicLE == macho::MH_MAGIC || magicLE == macho::MH_CIGAM || magicLE == macho::MH_MAGIC_64 ||
-                magicLE == macho::MH_CIGAM_64;
+    auto magicBE = io::ByteReader(bytes, 0, Endian::Big).u32("magic");
+    bool thin = magicBE && (*magicBE == macho::MH_MAGIC || *magicBE == macho::MH_CIGAM ||
+                            *magicBE == macho::MH_MAGIC_64 || *magicBE == macho::MH_CIGAM_64);
     if (!thin) {
-      std::string found = bytes.size() < 4 ? "is " + std::to_string(bytes.size()) + " bytes long"
-                                           : "starts with " + hex(loadBE32(bytes.data()));
+      std::string found = !magicBE ? "is " + std::to_string(bytes.size()) + " bytes long"
+                                   : "starts with " + hex(*magicBE);
       addIssue(BundleIssueKind::ExecutableNotMachO,
                withFile(malformed("is not a Mach-O file: expected a fat or Mach-O magic, but the file " + found, {}, 0),
                         ei.path));

@@ -10,7 +10,12 @@ namespace kextkit::macho {
 
 namespace {
 
-uint32_t firstWordBE(Bytes file) { return file.size() >= 4 ? loadBE32(file.data()) : 0; }
+// The first four bytes read big-endian, or 0 when the file is shorter.
+uint32_t firstWordBE(Bytes file) {
+  io::ByteReader r(file, 0, Endian::Big);
+  auto m = r.u32("magic");
+  return m ? *m : 0;
+}
 
 bool isThinMagicBE(uint32_t m) {
   return m == MH_MAGIC || m == MH_CIGAM || m == MH_MAGIC_64 || m == MH_CIGAM_64;
@@ -29,7 +34,7 @@ std::string range(uint64_t begin, uint64_t size) {
 
 bool isFat(Bytes file) {
   uint32_t m = firstWordBE(file);
-  return file.size() >= 4 && (m == FAT_MAGIC || m == FAT_CIGAM || m == FAT_MAGIC_64 || m == FAT_CIGAM_64);
+  return (m == FAT_MAGIC || m == FAT_CIGAM || m == FAT_MAGIC_64 || m == FAT_CIGAM_64);
 }
 
 Expected<std::vector<FatSlice>> parseFat(Bytes file) {

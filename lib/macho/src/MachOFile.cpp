@@ -1,6 +1,7 @@
 // Thin Mach-O header and load-command validation, and the MachOFile view.
 #include "kextkit/macho/MachOFile.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "kextkit/support/CheckedMath.h"
@@ -141,14 +142,19 @@ Expected<std::vector<LoadCommand>> parseLoadCommands(Bytes data, const MachOHead
 }
 
 namespace {
-std::optional<Uuid> uuidOf(const std::vector<LoadCommand>& cmds) {
+// parseLoadCommands() checked that an LC_UUID is exactly sizeof(uuid_command) bytes, so the
+// read cannot fail; the reader keeps that from being an assumption.
+Expected<std::optional<Uuid>> uuidOf(const std::vector<LoadCommand>& cmds) {
   for (const auto& lc : cmds)
-    if (lc.cmd == LC_UUID) {  // cmdsize == sizeof(uuid_command) was checked
+    if (lc.cmd == LC_UUID) {
+      io::ByteReader r(lc.raw);
+      KK_TRY(r.skip(sizeof(load_command), "uuid_command"));
+      KK_ASSIGN(Bytes raw, r.bytes(16, "uuid_command.uuid"));
       Uuid u{};
-      for (size_t k = 0; k < u.size(); ++k) u[k] = lc.raw[8 + k];
-      return u;
+      std::copy(raw.begin(), raw.end(), u.begin());
+      return std::optional<Uuid>(u);
     }
-  return std::nullopt;
+  return std::optional<Uuid>();
 }
 }  // namespace
 
@@ -164,7 +170,7 @@ Expected<MachOFile> MachOFile::open(Bytes data, uint64_t fileOffset) {
   f.fileOffset_ = fileOffset;
   KK_ASSIGN(f.header_, parseMachOHeader(data, fileOffset));
   KK_ASSIGN(f.commands_, parseLoadCommands(data, f.header_, fileOffset));
-  f.uuid_ = uuidOf(f.commands_);
+  KK_ASSIGN(f.uuid_, uuidOf(f.commands_));
   return f;
 }
 
