@@ -16,8 +16,10 @@
 # rewritten with the actual output instead of being compared (review the diff!).
 set -u
 case_file=$1 bin_dir=$2 src_dir=$3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kextkit-cli-XXXXXX")
-trap 'chmod -R u+rwX "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+top=$(mktemp -d "${TMPDIR:-/tmp}/kextkit-cli-XXXXXX")
+trap 'chmod -R u+rwX "$top" 2>/dev/null; rm -rf "$top"' EXIT
+tmp=$top/tmp
+mkdir "$tmp"
 
 cmd="" want_exit="" section="" want_out="" want_err=""
 header=""
@@ -41,10 +43,10 @@ if [ -z "$cmd" ] || [ -z "$want_exit" ]; then
   exit 2
 fi
 
-(cd "$src_dir" && TMP="$tmp" PATH="$bin_dir:$PATH" LC_ALL=C bash -c "$cmd" >"$tmp/.stdout" 2>"$tmp/.stderr" </dev/null)
+(cd "$src_dir" && TMP="$tmp" PATH="$bin_dir:$PATH" LC_ALL=C bash -c "$cmd" >"$top/stdout" 2>"$top/stderr" </dev/null)
 got_exit=$?
-got_out=$(sed "s#$tmp#\$TMP#g" "$tmp/.stdout"; printf x)
-got_err=$(sed "s#$tmp#\$TMP#g" "$tmp/.stderr"; printf x)
+got_out=$(sed "s#$tmp#\$TMP#g" "$top/stdout"; printf x)
+got_err=$(sed "s#$tmp#\$TMP#g" "$top/stderr"; printf x)
 got_out=${got_out%x}
 got_err=${got_err%x}
 

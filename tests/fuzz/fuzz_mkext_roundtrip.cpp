@@ -1,5 +1,5 @@
 // Property: any set of kexts (built from the fuzz input: executables, identifiers, versions,
-// bundle paths) packed by writeMkextSlice in either format reads back identical: same
+// bundle paths; strings are printable text) packed by writeMkextSlice in either format reads back identical: same
 // executables, same info dictionaries (mkext2) or raw plist bytes (mkext1), same paths.
 #include <cstddef>
 #include <cstdint>
@@ -12,10 +12,19 @@
 using namespace kextkit;
 
 namespace {
+/// Up to n input bytes as bytes (for executables).
 std::string take(const uint8_t*& p, const uint8_t* end, size_t n) {
   size_t k = std::min<size_t>(n, static_cast<size_t>(end - p));
   std::string s(reinterpret_cast<const char*>(p), k);
   p += k;
+  return s;
+}
+
+/// Up to n input bytes mapped to printable ASCII, including the XML-special < > &: plist
+/// strings in kexts are text (control characters cannot be written in the IOKit dialect).
+std::string text(const uint8_t*& p, const uint8_t* end, size_t n) {
+  std::string s = take(p, end, n);
+  for (char& c : s) c = static_cast<char>(0x20 + static_cast<unsigned char>(c) % 0x5f);
   return s;
 }
 }  // namespace
@@ -30,11 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (unsigned i = 0; i < count; ++i) {
     mkext::PackKext k;
     plist::Dict d;
-    d.set("CFBundleIdentifier", plist::Value("id." + take(p, end, 6)));
-    d.set("CFBundleVersion", plist::Value(take(p, end, 3)));
+    d.set("CFBundleIdentifier", plist::Value("id." + text(p, end, 6)));
+    d.set("CFBundleVersion", plist::Value(text(p, end, 3)));
     if (p < end) d.set("N", plist::Value::integer(*p++, 8));
     k.info = plist::Value(std::move(d));
-    k.bundlePath = take(p, end, 8);
+    k.bundlePath = text(p, end, 8);
     k.rawInfoPlist = "<dict><key>X</key><string>" + std::to_string(i) + "</string></dict>";
     if (p < end && (*p++ & 1)) {
       size_t n = p < end ? *p++ * 8u : 0;

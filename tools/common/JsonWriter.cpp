@@ -31,9 +31,10 @@ JsonWriter& JsonWriter::beginObject() {
 
 JsonWriter& JsonWriter::endObject() {
   bool empty = stack_.back().empty;
+  bool isObject = stack_.back().isObject;
   stack_.pop_back();
   if (!empty) newline();
-  out_ += '}';
+  out_ += isObject ? '}' : ']';
   return *this;
 }
 

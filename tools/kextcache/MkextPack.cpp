@@ -20,6 +20,12 @@ namespace kextkit::tools::kextcache {
 
 namespace {
 
+#if defined(__aarch64__)
+constexpr const char* kHostArchName = "arm64";
+#else
+constexpr const char* kHostArchName = "x86_64";
+#endif
+
 bool endsWithKext(const std::string& p) {
   std::string s = p;
   while (s.size() > 1 && s.back() == '/') s.pop_back();
@@ -86,6 +92,10 @@ int runMkext(const Options& o) {
       for (const std::string& d : om.details) std::fprintf(stderr, "    %s\n", d.c_str());
   }
 
+  if (sel.included.empty()) {
+    printError("No mkext archives created.");
+    return kExitNotFound;
+  }
   if (archs.empty()) {
     std::map<std::pair<int32_t, int32_t>, macho::Arch> found;
     for (size_t i : sel.included) {
@@ -98,10 +108,8 @@ int runMkext(const Options& o) {
       }
     }
     for (const auto& [key, a] : found) archs.push_back(a);
-    if (archs.empty()) {
-      printError("the selected kexts have no executables; name the target architectures with -arch");
-      return kExitArchNotFound;
-    }
+    // Only codeless kexts: Apple's default, the running kernel's arch (here: the host's).
+    if (archs.empty()) archs.push_back(*macho::archFromName(kHostArchName));
   }
 
   // 3. One slice per arch: the kexts that support it, executables thinned to it.
