@@ -51,6 +51,30 @@ struct alignas(32) Row {
   uint32_t val[4];
 };
 
+/// Pushes (pos, v) at the front of `row`, dropping its oldest entry; returns the row before.
+inline Row push(Row& row, uint32_t pos, uint32_t v) {
+  Row old;
+#if defined(__SSE2__)
+  const __m128i p = _mm_load_si128(reinterpret_cast<const __m128i*>(row.pos));
+  const __m128i w = _mm_load_si128(reinterpret_cast<const __m128i*>(row.val));
+  _mm_store_si128(reinterpret_cast<__m128i*>(row.pos),
+                  _mm_or_si128(_mm_slli_si128(p, 4), _mm_cvtsi32_si128(static_cast<int>(pos))));
+  _mm_store_si128(reinterpret_cast<__m128i*>(row.val),
+                  _mm_or_si128(_mm_slli_si128(w, 4), _mm_cvtsi32_si128(static_cast<int>(v))));
+  _mm_store_si128(reinterpret_cast<__m128i*>(old.pos), p);
+  _mm_store_si128(reinterpret_cast<__m128i*>(old.val), w);
+#else
+  old = row;
+  for (int k = 3; k > 0; --k) {
+    row.pos[k] = old.pos[k - 1];
+    row.val[k] = old.val[k - 1];
+  }
+  row.pos[0] = pos;
+  row.val[0] = v;
+#endif
+  return old;
+}
+
 /// A match [begin, end) copied from dist bytes back; end == 0 means none.
 struct Match {
   size_t begin = 0;
@@ -64,10 +88,11 @@ struct Match {
 // selects: which candidate wins is data-dependent and mispredicts as a branch.
 inline void keepBetter(Match& best, const Match& m) {
   const bool take = (m.score > best.score) | ((m.score == best.score) & (m.end > best.end + 1));
-  best.begin = take ? m.begin : best.begin;
-  best.end = take ? m.end : best.end;
-  best.dist = take ? m.dist : best.dist;
-  best.score = take ? m.score : best.score;
+  const size_t mask = size_t{0} - static_cast<size_t>(take);
+  best.begin ^= (best.begin ^ m.begin) & mask;
+  best.end ^= (best.end ^ m.end) & mask;
+  best.dist ^= (best.dist ^ m.dist) & mask;
+  best.score ^= (best.score ^ m.score) & static_cast<ptrdiff_t>(mask);
 }
 
 /// Writes instructions. Stores go through a plain local pointer so that the compiler can keep
@@ -170,7 +195,7 @@ class Encoder {
       table_ = std::make_unique<Row[]>(kHashRows);
       scan();
     }
-    emit_.literals(literal_, size_ - literal_);
+    emit_.literals(state_.literal, size_ - state_.literal);
     emit_.endOfStream();
     return emit_.out();
   }
@@ -206,6 +231,14 @@ class Encoder {
     base_ = newBase;
   }
 
+  // The parse state. scanRange keeps it (and the emitter) in locals: stores through the
+  // output pointer could alias members and force reloads on every position.
+  struct State {
+    size_t literal = 0;  // start of the literal run not yet emitted
+    size_t dPrev = 0;    // distance of the last emitted match
+    Match pending;       // the one-step lazy parse's match waiting for the next one
+  };
+
   void scan() {
     base_ = 0;
     resetTable(0);
@@ -216,13 +249,13 @@ class Encoder {
       p = scanRange(p, std::min(scanEnd, base_ + kRebaseSpan));
     }
     // The reference drops a match still pending here; emitting it is valid and shorter.
-    if (pending_.end != 0) emitMatch(pending_);
+    if (state_.pending.end != 0) emitMatch(emit_, state_, state_.pending);
   }
 
-  void emitMatch(const Match& m) {
-    emit_.match(literal_, m.begin, m.end - m.begin, m.dist, dPrev_);
-    dPrev_ = m.dist;
-    literal_ = m.end;
+  static void emitMatch(Emitter& em, State& st, const Match& m) {
+    em.match(st.literal, m.begin, m.end - m.begin, m.dist, st.dPrev);
+    st.dPrev = m.dist;
+    st.literal = m.end;
   }
 
   // The end of the match at p, `dist` back, whose first 3 bytes are known equal. Mostly
@@ -272,38 +305,33 @@ class Encoder {
     const uint8_t* const src = src_;
     Row* const table = table_.get();
     const size_t base = base_;
+    State st = state_;
+    Emitter em = emit_;
     for (; p < end; ++p) {
+      if (p < st.literal) {
+        // Inside an emitted match: insert only.
+        const size_t stop = std::min(st.literal, end);
+        for (; p < stop; ++p) {
+          const uint32_t v = load32(src + p);
+          push(table[hashOf(v)], static_cast<uint32_t>(p - base), v);
+        }
+        if (p == end) break;
+      }
       const uint32_t v = load32(src + p);
-      Row& row = table[hashOf(v)];
-      alignas(16) Row e;  // the row before this position was pushed
-      unsigned candidates;  // bit k: entry k shares at least the 3 low bytes with v
+      const Row e = push(table[hashOf(v)], static_cast<uint32_t>(p - base), v);
+      // Candidates: 3 equal low bytes and 1 <= distance <= 65535.
+      unsigned candidates = 0;  // bit k: entry k qualifies
 #if defined(__SSE2__)
-      const __m128i pos = _mm_load_si128(reinterpret_cast<const __m128i*>(row.pos));
-      const __m128i val = _mm_load_si128(reinterpret_cast<const __m128i*>(row.val));
-      _mm_store_si128(reinterpret_cast<__m128i*>(row.pos),
-                      _mm_or_si128(_mm_slli_si128(pos, 4), _mm_cvtsi32_si128(static_cast<int>(p - base))));
-      _mm_store_si128(reinterpret_cast<__m128i*>(row.val),
-                      _mm_or_si128(_mm_slli_si128(val, 4), _mm_cvtsi32_si128(static_cast<int>(v))));
-      if (p < literal_) continue;  // inside an emitted match: insert only
-      // Candidates: 3 equal low bytes and 1 <= distance <= 65535 (distances are < 2^31, so
-      // signed 32-bit compares work).
+      // Distances are < 2^31, so signed 32-bit compares work.
+      const __m128i pos = _mm_load_si128(reinterpret_cast<const __m128i*>(e.pos));
+      const __m128i val = _mm_load_si128(reinterpret_cast<const __m128i*>(e.val));
       const __m128i eq = _mm_cmpeq_epi32(_mm_and_si128(val, _mm_set1_epi32(0xffffff)),
                                          _mm_set1_epi32(static_cast<int>(v & 0xffffff)));
       const __m128i distM1 = _mm_sub_epi32(_mm_set1_epi32(static_cast<int>(p - base - 1)), pos);
       const __m128i inRange = _mm_and_si128(_mm_cmpgt_epi32(distM1, _mm_set1_epi32(-1)),
                                             _mm_cmpgt_epi32(_mm_set1_epi32(kMaxDistance), distM1));
       candidates = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_and_si128(eq, inRange))));
-      _mm_store_si128(reinterpret_cast<__m128i*>(e.pos), pos);
 #else
-      e = row;
-      for (int k = 3; k > 0; --k) {
-        row.pos[k] = e.pos[k - 1];
-        row.val[k] = e.val[k - 1];
-      }
-      row.pos[0] = static_cast<uint32_t>(p - base);
-      row.val[0] = v;
-      if (p < literal_) continue;  // inside an emitted match: insert only
-      candidates = 0;
       for (int k = 0; k < 4; ++k) {
         const size_t cand = base + e.pos[k];
         if (((e.val[k] ^ v) & 0xffffff) == 0 && cand < p && p - cand <= kMaxDistance) candidates |= 1u << k;
@@ -314,37 +342,39 @@ class Encoder {
         const int k = __builtin_ctz(candidates);
         candidates &= candidates - 1;
         const size_t dist = p - (base + e.pos[k]);
-        const Match m = extend(p, dist, literal_, dist < 0x600 ? 2 : 3);
+        const Match m = extend(p, dist, st.literal, dist < 0x600 ? 2 : 3);
         keepBetter(best, m);
       }
-      if (dPrev_ != 0) {
-        const uint32_t x = load32(src + p - dPrev_) ^ v;
+      if (st.dPrev != 0) {
+        const uint32_t x = load32(src + p - st.dPrev) ^ v;
         if ((x & 0xffffff) == 0) {
-          const Match m = extend(p, dPrev_, literal_, 1);  // pre_d / sml_m: 1-byte opcode
+          const Match m = extend(p, st.dPrev, st.literal, 1);  // pre_d / sml_m: 1-byte opcode
           keepBetter(best, m);
         }
       }
 
       if (best.end == 0) {
-        if (p - literal_ >= kMaxLiteralBacklog) {
-          if (pending_.end != 0) {
-            emitMatch(pending_);
-            pending_ = Match{};
+        if (p - st.literal >= kMaxLiteralBacklog) {
+          if (st.pending.end != 0) {
+            emitMatch(em, st, st.pending);
+            st.pending = Match{};
           } else {
-            emit_.literals(literal_, lzvn::kMaxLrgLLiteral);
-            literal_ += lzvn::kMaxLrgLLiteral;
+            em.literals(st.literal, lzvn::kMaxLrgLLiteral);
+            st.literal += lzvn::kMaxLrgLLiteral;
           }
         }
-      } else if (pending_.end == 0) {
-        pending_ = best;  // one-step lazy parse: wait for the next match before emitting
-      } else if (pending_.end <= best.begin) {
-        emitMatch(pending_);
-        pending_ = best;
+      } else if (st.pending.end == 0) {
+        st.pending = best;  // one-step lazy parse: wait for the next match before emitting
+      } else if (st.pending.end <= best.begin) {
+        emitMatch(em, st, st.pending);
+        st.pending = best;
       } else {
-        emitMatch(best.score > pending_.score ? best : pending_);
-        pending_ = Match{};
+        emitMatch(em, st, best.score > st.pending.score ? best : st.pending);
+        st.pending = Match{};
       }
     }
+    state_ = st;
+    emit_ = em;
     return p;
   }
 
@@ -353,9 +383,7 @@ class Encoder {
   Emitter emit_;
   std::unique_ptr<Row[]> table_;
   size_t base_ = 0;
-  size_t literal_ = 0;  // start of the literal run not yet emitted
-  size_t dPrev_ = 0;    // distance of the last emitted match
-  Match pending_;
+  State state_;
 };
 
 }  // namespace

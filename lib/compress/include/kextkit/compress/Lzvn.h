@@ -34,8 +34,9 @@ struct LzvnDecoded {
 /// blocks do for earlier blocks' output; the previous distance starts at 0 for each call.
 /// `srcBase` is added to the offsets reported in errors (the stream's offset in its file).
 /// Errors: as lzvnDecode, except that no size is expected: DstTooSmall when the stream would
-/// write past dst.size(); InvalidArgument when dstPos > dst.size(). On error the contents of
-/// dst[dstPos, dst.size()) are unspecified. Never reads or writes outside `src` and `dst`.
+/// write past dst.size(); InvalidArgument when dstPos > dst.size(). Never reads or writes outside
+/// `src` and `dst`, and never writes before dstPos; but wide copies may overwrite bytes of dst
+/// after the decoded output (on error, anything from dstPos on).
 Expected<LzvnDecoded> lzvnDecodeInto(std::span<uint8_t> dst, size_t dstPos, Bytes src,
                                      uint64_t srcBase = 0);
 
