@@ -3,8 +3,11 @@
 #include "kextkit/compress/Lzvn.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <system_error>
+#include <thread>
 
 #include "kextkit/compress/LzvnFormat.h"
 
@@ -27,6 +30,16 @@ constexpr size_t kMaxLiteralBacklog = 400;
 // Positions are kept in the table as 32-bit offsets from a base that moves forward before they
 // could overflow (only inputs over 2 GiB ever rebase).
 constexpr size_t kRebaseSpan = size_t{1} << 31;
+// Inputs over 2 segments are encoded as fixed 4 MiB segments, several at a time on up to
+// kMaxThreads threads. A segment's matches may reach into the 64 KiB before it (its hash table
+// is primed with them) but not past its end, and it starts with no previous distance, so the
+// segments' instructions simply concatenate. Costs about 0.01 % of ratio on x86-64 code.
+constexpr size_t kSegmentSize = size_t{4} << 20;
+constexpr size_t kMaxThreads = 8;
+
+// Output bound for n input bytes: literals cost at most 1 extra byte per 4 (sml_l) plus one for
+// a final short run, a match never costs more than its length; plus slack.
+constexpr size_t segmentBound(size_t n) { return n + n / 4 + 16; }
 
 inline uint32_t load32(const uint8_t* p) {
   uint32_t v;
@@ -173,30 +186,26 @@ class Emitter {
     matchTail(len);
   }
 
-  void endOfStream() {
-    const uint8_t eos[lzvn::kEosSize] = {lzvn::kEosOpcode, 0, 0, 0, 0, 0, 0, 0};
-    std::memcpy(q_, eos, sizeof eos);
-    q_ += sizeof eos;
-  }
-
  private:
   const uint8_t* src_;
   uint8_t* q_;
 };
 
-/// The match finder and parser over one input.
+/// The match finder and parser over src[begin, end). Matches may reach back before `begin`
+/// (into earlier segments of the same input) but never past `end`.
 class Encoder {
  public:
-  Encoder(Bytes src, uint8_t* q) : src_(src.data()), size_(src.size()), emit_(src.data(), q) {}
+  /// `table` is scratch space of kHashRows rows; the output at q must have room for
+  /// segmentBound(end - begin) bytes.
+  Encoder(const uint8_t* src, size_t begin, size_t end, Row* table, uint8_t* q)
+      : src_(src), begin_(begin), size_(end), table_(table), emit_(src, q) {
+    state_.literal = begin;
+  }
 
-  /// Encodes everything and returns the end of the output.
+  /// Encodes the range (without the end-of-stream opcode) and returns the end of the output.
   uint8_t* run() {
-    if (size_ > kTailMargin) {
-      table_ = std::make_unique<Row[]>(kHashRows);
-      scan();
-    }
+    if (size_ - begin_ > kTailMargin) scan();
     emit_.literals(state_.literal, size_ - state_.literal);
-    emit_.endOfStream();
     return emit_.out();
   }
 
@@ -209,7 +218,7 @@ class Encoder {
       r.pos[k] = static_cast<uint32_t>(start - base_);
       r.val[k] = v;
     }
-    std::fill(table_.get(), table_.get() + kHashRows, r);
+    std::fill(table_, table_ + kHashRows, r);
   }
 
   // Moves the base forward to newBase; entries that would fall before it (out of match range
@@ -240,10 +249,17 @@ class Encoder {
   };
 
   void scan() {
-    base_ = 0;
-    resetTable(0);
+    // The table starts at the first position a match could reach (the reference: position 0
+    // for the whole input), then takes every position before `begin` as history.
+    const size_t warm = begin_ > kMaxDistance + 1 ? begin_ - (kMaxDistance + 1) : 0;
+    base_ = warm;
+    resetTable(warm);
+    for (size_t p = warm; p < begin_; ++p) {
+      const uint32_t v = load32(src_ + p);
+      push(table_[hashOf(v)], static_cast<uint32_t>(p - base_), v);
+    }
     const size_t scanEnd = size_ - kTailMargin;
-    size_t p = 0;
+    size_t p = begin_;
     while (p < scanEnd) {
       if (p - base_ >= kRebaseSpan) rebase(p - kMaxDistance - 1);
       p = scanRange(p, std::min(scanEnd, base_ + kRebaseSpan));
@@ -304,7 +320,7 @@ class Encoder {
   // Scans [p, end): inserts every position, searches those not inside an emitted match.
   size_t scanRange(size_t p, size_t end) {
     const uint8_t* const src = src_;
-    Row* const table = table_.get();
+    Row* const table = table_;
     const size_t base = base_;
     State st = state_;
     Emitter em = emit_;
@@ -418,9 +434,10 @@ class Encoder {
   }
 
   const uint8_t* src_;
-  size_t size_;
+  size_t begin_;
+  size_t size_;  // the end of the range: no match extends past it
+  Row* table_;
   Emitter emit_;
-  std::unique_ptr<Row[]> table_;
   size_t base_ = 0;
   State state_;
 };
@@ -428,11 +445,50 @@ class Encoder {
 }  // namespace
 
 std::vector<uint8_t> lzvnEncode(Bytes src) {
-  // Bound: literals cost at most 1 extra byte per 4 (sml_l) plus one for a final short run, a
-  // match never costs more than its length, then the 8-byte end-of-stream opcode.
-  std::vector<uint8_t> out(src.size() + src.size() / 4 + 16);
-  uint8_t* end = Encoder(src, out.data()).run();
-  out.resize(static_cast<size_t>(end - out.data()));
+  const size_t n = src.size();
+  const size_t segments = n <= 2 * kSegmentSize ? 1 : (n + kSegmentSize - 1) / kSegmentSize;
+  std::vector<uint8_t> out;
+  if (segments == 1) {
+    out.resize(segmentBound(n) + lzvn::kEosSize);
+    auto table = std::make_unique<Row[]>(kHashRows);
+    uint8_t* end = Encoder(src.data(), 0, n, table.get(), out.data()).run();
+    out.resize(static_cast<size_t>(end - out.data()));
+  } else {
+    // Segments are independent but for the input bytes before them, so workers take them in
+    // any order; the output does not depend on how many threads there are.
+    std::vector<std::vector<uint8_t>> parts(segments);
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      auto table = std::make_unique<Row[]>(kHashRows);
+      for (size_t i; (i = next.fetch_add(1)) < segments;) {
+        const size_t begin = i * kSegmentSize, end = std::min(n, begin + kSegmentSize);
+        std::vector<uint8_t>& part = parts[i];
+        part.resize(segmentBound(end - begin));
+        uint8_t* stop = Encoder(src.data(), begin, end, table.get(), part.data()).run();
+        part.resize(static_cast<size_t>(stop - part.data()));
+      }
+    };
+    const size_t threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), segments, kMaxThreads});
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // no more threads: the ones we have (at least this one) do the rest
+      }
+    }
+    work();
+    for (std::thread& t : pool) t.join();
+    size_t total = lzvn::kEosSize;
+    for (const auto& part : parts) total += part.size();
+    out.reserve(total);
+    for (auto& part : parts) {
+      out.insert(out.end(), part.begin(), part.end());
+      std::vector<uint8_t>().swap(part);
+    }
+  }
+  const uint8_t eos[lzvn::kEosSize] = {lzvn::kEosOpcode, 0, 0, 0, 0, 0, 0, 0};
+  out.insert(out.end(), eos, eos + sizeof eos);
   return out;
 }
 
