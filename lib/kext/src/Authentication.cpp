@@ -1,12 +1,18 @@
-// Authentication walk over a kext bundle.
+// Authentication walk over a kext bundle, the strict policy, and permission fixes.
 #include "kextkit/kext/Authentication.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <set>
 #include <utility>
+
+#include "kextkit/support/Endian.h"
 
 namespace kextkit::kext {
 
@@ -16,13 +22,35 @@ namespace {
 /// pathological trees).
 constexpr int kMaxDepth = 64;
 
+constexpr mode_t kPermissionBits = 07777;
+
 bool ieq(const std::string& a, const char* b) {
   std::string l = a;
   std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return l == b;
 }
 
+// A program: Mach-O (either width, either order), fat, or a "#!" script. Reads 4 bytes.
+bool looksExecutable(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  uint8_t b[4] = {};
+  ssize_t n = ::read(fd, b, sizeof b);
+  ::close(fd);
+  if (n >= 2 && b[0] == '#' && b[1] == '!') return true;
+  if (n < 4) return false;
+  const uint32_t be = loadBE32(b);
+  switch (be) {
+    case 0xfeedface: case 0xcefaedfe: case 0xfeedfacf: case 0xcffaedfe:  // MH_MAGIC(_64), both orders
+    case 0xcafebabe: case 0xcafebabf:                                    // FAT_MAGIC(_64)
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct Walker {
+  AuthOptions options;
   std::vector<AuthIssue> issues;
   std::set<std::pair<dev_t, ino_t>> seen;
 
@@ -38,8 +66,15 @@ struct Walker {
       issues.push_back({AuthIssue::Kind::NotFound, path});
       return;
     }
-    if (st.st_uid != 0 || st.st_gid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-      issues.push_back({AuthIssue::Kind::BadOwnerOrMode, path, st.st_uid, st.st_gid, st.st_mode});
+    AuthIssue item{AuthIssue::Kind::BadOwnerOrMode, path, st.st_uid, st.st_gid, st.st_mode};
+    item.isDirectory = S_ISDIR(st.st_mode);
+    if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) item.isExecutable = looksExecutable(path);
+    if (st.st_uid != 0 || st.st_gid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+      issues.push_back(item);
+    } else if (options.strictPermissions && (st.st_mode & kPermissionBits & ~allowedPermissionBits(item, options))) {
+      item.kind = AuthIssue::Kind::TooPermissive;
+      issues.push_back(item);
+    }
     if (!S_ISDIR(st.st_mode) || depth >= kMaxDepth) return;
     if (!seen.insert({st.st_dev, st.st_ino}).second) return;
     // Plugins are kexts of their own: the PlugIns folder is checked, its contents are not.
@@ -60,8 +95,11 @@ struct Walker {
 
 }  // namespace
 
-std::vector<AuthIssue> authenticateBundle(const std::string& bundlePath) {
+std::vector<AuthIssue> authenticateBundle(const std::string& bundlePath) { return authenticateBundle(bundlePath, {}); }
+
+std::vector<AuthIssue> authenticateBundle(const std::string& bundlePath, const AuthOptions& options) {
   Walker w;
+  w.options = options;
   w.check(bundlePath, "", 0);
   return std::move(w.issues);
 }
@@ -76,8 +114,47 @@ std::string authIssueMessage(const AuthIssue& issue) {
     case AuthIssue::Kind::BadOwnerOrMode:
       return "File owner/permissions are incorrect (must be root:wheel, nonwritable by group/other)";
     case AuthIssue::Kind::Symlink: return "Symbolic link in bundle";
+    case AuthIssue::Kind::TooPermissive:
+      return "File permissions are broader than the strict policy allows (files 0644, executables 0755, "
+             "directories 0755)";
   }
   return "";
+}
+
+mode_t allowedPermissionBits(const AuthIssue& item, const AuthOptions& options) {
+  if (!options.strictPermissions) return kPermissionBits & ~(S_IWGRP | S_IWOTH);
+  return item.isDirectory || item.isExecutable ? 0755 : 0644;
+}
+
+std::vector<PermissionFix> planPermissionFixes(const std::vector<AuthIssue>& issues, const AuthOptions& options) {
+  std::vector<PermissionFix> out;
+  for (const AuthIssue& i : issues) {
+    if (i.kind != AuthIssue::Kind::BadOwnerOrMode && i.kind != AuthIssue::Kind::TooPermissive) continue;
+    PermissionFix f;
+    f.path = i.path;
+    f.chownToRoot = i.uid != 0 || i.gid != 0;
+    const mode_t bits = i.mode & kPermissionBits;
+    const mode_t allowed = bits & allowedPermissionBits(i, options);
+    if (allowed != bits) f.mode = allowed;
+    if (f.chownToRoot || f.mode) out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Status applyPermissionFixes(const std::vector<PermissionFix>& fixes) {
+  for (const PermissionFix& f : fixes) {
+    if (f.chownToRoot && ::chown(f.path.c_str(), 0, 0) != 0) {
+      Error e(ErrorCode::Io, std::string("cannot change the owner to 0:0: ") + std::strerror(errno));
+      e.file = f.path;
+      return e;
+    }
+    if (f.mode && ::chmod(f.path.c_str(), *f.mode) != 0) {
+      Error e(ErrorCode::Io, std::string("cannot change the mode: ") + std::strerror(errno));
+      e.file = f.path;
+      return e;
+    }
+  }
+  return {};
 }
 
 }  // namespace kextkit::kext
