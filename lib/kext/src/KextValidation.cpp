@@ -258,6 +258,7 @@ struct Validator {
     result = result && version.ok;
     if (version.ok && version.value) {
       const std::string& v = *version.value->asString();
+      f().versionString = v;
       if (v.size() > KMOD_MAX_NAME - 1) {
         d().set(kValidation, diag::kIdentifierOrVersionTooLong);
         result = false;
@@ -274,6 +275,7 @@ struct Validator {
                                  false, true, false);
     result = result && compat.ok;
     if (compat.ok && compat.value) {
+      f().compatibleVersionString = *compat.value->asString();
       f().compatibleVersion = parseVersion(*compat.value->asString(), opts.era);
       if (f().compatibleVersion == kVersionInvalid) {
         // Apple fails the kext here without recording why; kextkit names the property.

@@ -33,6 +33,8 @@ struct KextFacts {
   bool hasIdentifier = false;                ///< CFBundleIdentifier is a non-empty string
   OSKextVersion version = kVersionInvalid;   ///< CFBundleVersion parsed; kVersionInvalid if absent or bad
   OSKextVersion compatibleVersion = 0;       ///< OSBundleCompatibleVersion; 0 absent, kVersionInvalid bad
+  std::string versionString;                 ///< CFBundleVersion as written (when a string)
+  std::string compatibleVersionString;       ///< OSBundleCompatibleVersion as written (when a string)
   bool isInterface = false;          ///< OSBundleIsInterface, or implied by OSKernelResource
   bool isKernelComponent = false;    ///< OSKernelResource is true (System.kext's plugins)
   bool declaresExecutable = false;   ///< CFBundleExecutable is a non-empty string
