@@ -33,6 +33,21 @@ std::vector<size_t> PrelinkedKext::linkedAgainst() const {
   return std::vector<size_t>(s.rbegin(), s.rend());
 }
 
+namespace {
+bool startsLikeImage(io::Bytes b) {
+  if (b.size() < 4) return false;
+  if (isComp(b)) return true;
+  const uint32_t le = loadLE32(b.data());
+  return le == macho::MH_MAGIC || le == macho::MH_CIGAM || le == macho::MH_MAGIC_64 || le == macho::MH_CIGAM_64;
+}
+}  // namespace
+
+bool looksLikeKernelcache(io::Bytes file) {
+  if (!macho::isFat(file)) return startsLikeImage(file);
+  auto slices = macho::parseFat(file);
+  return slices && !slices->empty() && startsLikeImage(slices->front().data);
+}
+
 uint64_t untagKernelPointer(uint64_t v, uint64_t kernelBase) {
   if ((v >> 48) == 0xffff) return v;                       // an untagged kernel address
   if (v & (uint64_t{1} << 63)) return kernelBase + (v & 0xffffffffu);  // auth rebase: offset from the header
@@ -189,6 +204,14 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
       st.image = st.image.subspan(static_cast<size_t>(inner->offset), static_cast<size_t>(inner->size));
     }
   } else {
+    io::ByteReader r(slice, cs.offset, Endian::Little);
+    auto magic = r.peek(4, "magic");
+    if (!magic) return std::move(magic).error();
+    const uint32_t le = loadLE32(magic->data());
+    if (le != macho::MH_MAGIC && le != macho::MH_CIGAM && le != macho::MH_MAGIC_64 && le != macho::MH_CIGAM_64)
+      return malformed("expected a fat header, a 'comp' prelinked kernel header or a Mach-O, found '" +
+                           fourCC(byteSwap32(le)) + "' (" + hex(byteSwap32(le)) + ")",
+                       "magic", cs.offset);
     st.image = slice;
     st.imageBase = cs.offset;
   }

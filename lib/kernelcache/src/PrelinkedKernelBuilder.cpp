@@ -166,11 +166,14 @@ Expected<BuiltKernel> buildSplit(std::vector<Work>& works, const BuildOptions& o
   const uint64_t kmodLen = KmodInfo64Layout::total;
   // The concatenated kexts, each page-rounded (IOK OSKextCreatePrelinkedKernel).
   uint64_t textSize = 0;
+  std::vector<Work*> order;
   for (Work& w : works)
-    if (w.placeCode) {
-      w.offset = textSize;
-      textSize = alignTo(textSize + w.out.executable.size(), page);
-    }
+    if (w.placeCode) order.push_back(&w);
+  if (o.reversePlacement) std::reverse(order.begin(), order.end());
+  for (Work* w : order) {
+    w->offset = textSize;
+    textSize = alignTo(textSize + w->out.executable.size(), page);
+  }
   auto build = [&](std::vector<uint8_t> prelinkText, std::vector<uint8_t> xml, uint64_t linkeditAddr,
                    uint64_t prelinkAddr) {
     MachOSpec s = spec;
@@ -274,6 +277,7 @@ Expected<BuiltKernel> buildFileset(std::vector<Work>& works, const BuildOptions&
   std::vector<Work*> code;
   for (Work& w : works)
     if (w.placeCode) code.push_back(&w);
+  if (o.reversePlacement) std::reverse(code.begin(), code.end());
   std::vector<std::vector<uint8_t>> members{kernel0};
   std::vector<macho::FilesetEntrySpec> entries{{"com.apple.kernel", 0, 0}};
   for (Work* w : code) {

@@ -166,6 +166,11 @@ class Kernelcache {
   std::vector<PrelinkedKext> kexts_;
 };
 
+/// True if `file` starts like a kernelcache: a 'comp' header or a thin Mach-O, or a fat file
+/// whose first slice (when its table parses) starts with one of those. A cheap sniff for tools
+/// that accept several formats; Kernelcache::open() does the validation.
+bool looksLikeKernelcache(io::Bytes file);
+
 /// Decodes a pointer stored in a merged (iOS 12-14) kernelcache (apple-containers.md §5.3):
 /// values whose top 16 bits are all set are plain kernel addresses; a set bit 63 is an
 /// authenticated threaded rebase (kernelBase + low 32 bits); otherwise a plain threaded rebase

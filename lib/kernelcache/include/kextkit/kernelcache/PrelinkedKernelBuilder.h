@@ -47,6 +47,9 @@ struct BuildOptions {
   macho::Uuid kernelUuid{0x4b, 0x45, 0x52, 0x4e, 0x45, 0x4c, 0x4b, 0x49, 0x54, 0x00, 0x10, 0x9d, 0x00, 0x00, 0x00, 0x01};
   /// Merged layout: store __kmod_info/__kmod_start pointers in the threaded (tagged) form.
   bool taggedPointers = false;
+  /// Split and fileset layouts: place the code in reverse info order (real caches do not keep
+  /// the two orders alike; this makes kextstat -sort differ from the index order).
+  bool reversePlacement = false;
 };
 
 /// What the builder put in for one kext (what a reader must find again).
