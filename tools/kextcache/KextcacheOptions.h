@@ -1,6 +1,7 @@
-// kextcache's parsed command line, shared by its modes (mkext packing; prelinked kernels later).
+// kextcache's parsed command line, shared by its modes (mkext packing, prelinked kernels).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,22 @@ struct Options {
   bool force = false;           ///< -f: overwrite an existing output file
   unsigned threads = 0;         ///< --threads (0: one per core)
   std::vector<std::string> inputs;  ///< kexts and repository directories
+
+  // Prelinked kernels (-c); see PrelinkedKernel.cpp.
+  std::string prelinkedPath;    ///< -c / -prelinked-kernel OUT (or the file to re-encode in place)
+  std::string kernelPath;       ///< -K / -kernel: the prelinked kernel to wrap
+  bool compressed = false;      ///< -compressed
+  bool uncompressed = false;    ///< -uncompressed (-compressed wins when both are given)
+  bool lzss = false;            ///< -lzss: compress with LZSS
+  bool lzvn = false;            ///< -lzvn: compress with LZVN
+  uint64_t maxImageSize = uint64_t{1} << 30;  ///< --max-size for decoding existing caches
 };
 
 /// Packs the selected kexts into an mkext (fat, one slice per arch). Returns the exit code.
 int runMkext(const Options& o);
+
+/// -c: wraps the prelinked kernel given with -K in a kernelcache file, or re-encodes an
+/// existing one in place. Returns the exit code.
+int runPrelinkedKernel(const Options& o);
 
 }  // namespace kextkit::tools::kextcache

@@ -1,4 +1,4 @@
-// kextcache: create mkext archives (and, later, prelinked kernels) from kexts.
+// kextcache: create mkext archives from kexts, and kernelcache files from prelinked kernels.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include "AppleArgs.h"
 #include "KextcacheOptions.h"
 #include "Report.h"
+#include "../kextstat/SizeOption.h"
 
 using namespace kextkit;
 using namespace kextkit::tools::kextcache;
@@ -15,7 +16,10 @@ int main(int argc, char** argv) {
   tools::setToolName("kextcache");
   Options o;
   std::string m2, m1;
-  CLI::App app{"Create mkext archives from kexts and repository directories.", "kextcache"};
+  std::string maxSize;
+  CLI::App app{"Create mkext archives from kexts and repository directories, and kernelcache files from prelinked "
+               "kernels.",
+               "kextcache"};
   app.set_help_flag("-h,--help", "Print this help and exit");
   auto* mk = app.add_option("-m,--mkext,--mkext2", m2, "Write an mkext2 archive (the newest format) to this path");
   auto* mk1 = app.add_option("--mkext1", m1, "Write an mkext1 (LZSS) archive to this path");
@@ -37,12 +41,22 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", o.verbose, "Print what is included and omitted, and the archive written");
   app.add_flag("-f,--force", o.force, "Overwrite the output file if it exists");
   app.add_option("--threads", o.threads, "Compression threads (default: one per core; output is identical for any count)");
+  app.add_option("-c,--prelinked-kernel", o.prelinkedPath,
+                 "Write a kernelcache (fat; comp lzss/lzvn) of the -kernel prelinked kernel to this path; without "
+                 "-kernel, re-encode this existing kernelcache in place (-compressed or -uncompressed)");
+  app.add_option("-K,--kernel", o.kernelPath, "The prelinked kernel to wrap (a Mach-O, fat file or existing kernelcache)");
+  app.add_flag("--compressed", o.compressed, "Compress the kernelcache (the default; wins over -uncompressed)");
+  app.add_flag("--uncompressed", o.uncompressed, "Store the kernel Mach-O uncompressed (still fat-wrapped)");
+  app.add_flag("--lzss", o.lzss, "Compress with LZSS ('complzss', the default)");
+  app.add_flag("--lzvn", o.lzvn, "Compress with LZVN ('complzvn')");
+  app.add_option("--max-size", maxSize, "Refuse input images larger than this once decompressed (default 1G; K, M, G suffixes)");
   app.add_option("kext-or-directory", o.inputs, "A .kext bundle, or a directory whose *.kext children are used");
   std::vector<std::string> args = tools::normalizeAppleArgs(
       argc, argv,
       {"mkext", "mkext1", "mkext2", "arch", "bundle-id", "local-root", "local-root-all", "network-root",
        "network-root-all", "safe-boot", "safe-boot-all", "volume-root", "no-authentication", "print-diagnostics",
-       "quiet", "verbose", "force", "help", "threads"});
+       "quiet", "verbose", "force", "help", "threads", "prelinked-kernel", "kernel", "compressed", "uncompressed",
+       "lzss", "lzvn", "max-size"});
   std::reverse(args.begin(), args.end());
   try {
     app.parse(args);
@@ -61,14 +75,26 @@ int main(int argc, char** argv) {
     o.mkextPath = m1;
     o.mkextVersion = 1;
   }
-  if (o.mkextVersion == 0) {
+  if (!maxSize.empty()) {
+    auto v = tools::parseByteSize(maxSize);
+    if (!v) {
+      tools::printError("--max-size: expected a size such as 1073741824, 512M or 2G, found '" + maxSize + "'");
+      return kExitUsage;
+    }
+    o.maxImageSize = *v;
+  }
+  if (o.mkextVersion == 0 && o.prelinkedPath.empty()) {
     tools::printError("No work to do; check options and try again.");
     return kExitUsage;
   }
-  if (o.inputs.empty()) {
-    tools::printError("No kexts or directories specified.");
-    return kExitUsage;
-  }
   if (o.quiet) o.verbose = o.printDiagnostics = false;
-  return runMkext(o);
+  if (o.mkextVersion != 0) {
+    if (o.inputs.empty()) {
+      tools::printError("No kexts or directories specified.");
+      return kExitUsage;
+    }
+    int rc = runMkext(o);
+    if (rc != kExitOK || o.prelinkedPath.empty()) return rc;
+  }
+  return runPrelinkedKernel(o);
 }

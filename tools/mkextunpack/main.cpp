@@ -1,4 +1,5 @@
-// mkextunpack: list or extract the kexts of an mkext archive (Apple's options and output).
+// mkextunpack: list or extract the kexts of an mkext archive (Apple's options and output) or of
+// a kernelcache (KernelcacheUnpack.cpp).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -6,9 +7,12 @@
 
 #include "AppleArgs.h"
 #include "JsonWriter.h"
+#include "MkextunpackOptions.h"
 #include "Report.h"
+#include "../kextstat/SizeOption.h"
 #include "kextkit/io/MappedFile.h"
 #include "kextkit/io/OutputDir.h"
+#include "kextkit/kernelcache/Kernelcache.h"
 #include "kextkit/kext/BundleExtractor.h"
 #include "kextkit/kext/KextVersion.h"
 #include "kextkit/macho/Arch.h"
@@ -16,20 +20,11 @@
 
 using namespace kextkit;
 namespace tools = kextkit::tools;
+using tools::mkextunpack::kExitFailure;
+using tools::mkextunpack::kExitOk;
+using tools::mkextunpack::Options;
 
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-
-struct Options {
-  bool verbose = false;
-  std::string arch;
-  std::string dir;
-  bool json = false;
-  bool force = false;
-  std::string file;
-};
 
 /// Apple prints the canonical form of CFBundleVersion for mkext2 kexts.
 std::string canonicalVersion(const std::string& raw) {
@@ -101,7 +96,9 @@ void printJson(const Options& o, const mkext::MkextFile& f, const mkext::MkextSl
 int main(int argc, char** argv) {
   tools::setToolName("mkextunpack");
   Options o;
-  CLI::App app{"List or extract the kexts in an mkext archive (mkext1 or mkext2, thin or fat).",
+  std::string maxSize;
+  CLI::App app{"List or extract the kexts in an mkext archive (mkext1 or mkext2, thin or fat) or in a "
+               "kernelcache (prelinked kernel or kernel collection; fat, comp lzss/lzvn or bare Mach-O).",
                "mkextunpack"};
   app.set_help_flag("-h,--help", "Print this help and exit");
   app.add_flag("-v,--verbose", o.verbose, "List the kexts: 'Found N kexts:' then one line per kext");
@@ -109,8 +106,12 @@ int main(int argc, char** argv) {
   app.add_option("-d,--directory", o.dir, "Extract every kext as a bundle into this existing directory");
   app.add_flag("--json", o.json, "Print the listing as JSON instead of text");
   app.add_flag("-f,--force", o.force, "Overwrite files that already exist in the output directory");
-  app.add_option("mkextfile", o.file, "The mkext archive")->required();
-  std::vector<std::string> args = tools::normalizeAppleArgs(argc, argv, {"arch", "help", "verbose", "json", "directory"});
+  app.add_option("--kernel", o.kernelOut, "Kernelcaches: write the decompressed kernel Mach-O to this file");
+  app.add_option("--prelink-info", o.prelinkOut, "Kernelcaches: write the prelink info as a standard XML plist to this file");
+  app.add_option("--max-size", maxSize, "Kernelcaches: refuse images larger than this once decompressed (default 1G; K, M, G suffixes)");
+  app.add_option("mkextfile", o.file, "The mkext archive or kernelcache")->required();
+  std::vector<std::string> args = tools::normalizeAppleArgs(
+      argc, argv, {"arch", "help", "verbose", "json", "directory", "kernel", "prelink-info", "max-size"});
   std::reverse(args.begin(), args.end());
   try {
     app.parse(args);
@@ -119,10 +120,20 @@ int main(int argc, char** argv) {
     return kExitOk;
   } catch (const CLI::ParseError& e) {
     tools::printError(e.what());
-    std::fprintf(stderr, "usage: mkextunpack [-v] [-a arch] [-d output_dir] [--json] [-f] mkextfile\n");
+    std::fprintf(stderr,
+                 "usage: mkextunpack [-v] [-a arch] [-d output_dir] [--json] [-f] [-kernel file] [-prelink-info file] "
+                 "[--max-size N] mkextfile\n");
     return tools::kExUsage;
   }
-  if (!o.verbose && o.dir.empty() && !o.json) {
+  if (!maxSize.empty()) {
+    auto v = tools::parseByteSize(maxSize);
+    if (!v) {
+      tools::printError("--max-size: expected a size such as 1073741824, 512M or 2G, found '" + maxSize + "'");
+      return tools::kExUsage;
+    }
+    o.maxImageSize = *v;
+  }
+  if (!o.verbose && o.dir.empty() && !o.json && o.kernelOut.empty() && o.prelinkOut.empty()) {
     tools::printError("no work to do; please specify -d or -v");
     return tools::kExUsage;
   }
@@ -141,6 +152,12 @@ int main(int argc, char** argv) {
   if (!mapped) {
     tools::printError(mapped.error());
     return kExitFailure;
+  }
+  if (!mkext::looksLikeMkext(mapped->bytes()) && kernelcache::looksLikeKernelcache(mapped->bytes()))
+    return tools::mkextunpack::unpackKernelcache(o, mapped->bytes());
+  if (!o.kernelOut.empty() || !o.prelinkOut.empty()) {
+    tools::printError("-kernel and -prelink-info apply to kernelcaches; " + o.file + " is not one");
+    return tools::kExUsage;
   }
   auto archive = mkext::readMkext(mapped->bytes());
   if (!archive) {
