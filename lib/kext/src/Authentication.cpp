@@ -55,14 +55,11 @@ struct Walker {
   std::set<std::pair<dev_t, ino_t>> seen;
 
   void check(const std::string& path, const std::string& rel, int depth) {
+    // IOKitUser: stat() and lstat() must both succeed (a dangling link is "File not found"),
+    // then the owner/mode rule, then the symlink warning.
     struct stat lst {};
-    if (::lstat(path.c_str(), &lst) != 0) {
-      issues.push_back({AuthIssue::Kind::NotFound, path});
-      return;
-    }
-    if (S_ISLNK(lst.st_mode)) issues.push_back({AuthIssue::Kind::Symlink, path, lst.st_uid, lst.st_gid, lst.st_mode});
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
+    if (::stat(path.c_str(), &st) != 0 || ::lstat(path.c_str(), &lst) != 0) {
       issues.push_back({AuthIssue::Kind::NotFound, path});
       return;
     }
@@ -75,6 +72,7 @@ struct Walker {
       item.kind = AuthIssue::Kind::TooPermissive;
       issues.push_back(item);
     }
+    if (S_ISLNK(lst.st_mode)) issues.push_back({AuthIssue::Kind::Symlink, path, lst.st_uid, lst.st_gid, lst.st_mode});
     if (!S_ISDIR(st.st_mode) || depth >= kMaxDepth) return;
     if (!seen.insert({st.st_dev, st.st_ino}).second) return;
     // Plugins are kexts of their own: the PlugIns folder is checked, its contents are not.
