@@ -25,6 +25,8 @@ using AddSubcommand = Subcommand (*)(CLI::App& app);
 
 /// `kextkit-bench codecs`: encode/decode speed and ratio of every registered codec.
 Subcommand addCodecs(CLI::App& app);
+/// `kextkit-bench mkext`: mkext2 packing (N threads vs one) and unpacking of kext repositories.
+Subcommand addMkext(CLI::App& app);
 
 /// Options every subcommand shares.
 struct Timing {
