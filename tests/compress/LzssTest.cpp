@@ -251,7 +251,15 @@ TEST_CASE("LZSS decoder diagnostics") {
        "at offset 0x9: lzss: the stream ends after 8 of 10 output bytes; a flag byte was "
        "expected"},
       {"empty stream", {}, 1, ErrorCode::Truncated,
-       "at offset 0x0: lzss: the stream ends after 0 of 1 output byte; a flag byte was expected"},
+       "at offset 0x0: lzss: a stream of 0 bytes decodes to at most 0 (9 per input byte), 1 "
+       "expected"},
+      {"more expected than any stream of that length makes", Buf{0x00, 0x00, 0x0f}, 28,
+       ErrorCode::Truncated,
+       "at offset 0x3: lzss: a stream of 3 bytes decodes to at most 27 (9 per input byte), 28 "
+       "expected"},
+      {"early end with one flag byte", Buf{0x00}, 1, ErrorCode::Truncated,
+       "at offset 0x1: lzss: the stream ends after 0 of 1 output byte; the flag byte at 0x0 "
+       "announces a match"},
       {"truncated flag group (a literal is missing)", text("\x03" "a"), 5, ErrorCode::Truncated,
        "at offset 0x2: lzss: the stream ends after 1 of 5 output bytes; the flag byte at 0x0 "
        "announces a literal"},
@@ -308,9 +316,24 @@ TEST_CASE("LZSS decoder diagnostics past the fast path") {
   }
 }
 
-TEST_CASE("LZSS decoder refuses sizes over the limit before allocating") {
+TEST_CASE("LZSS decoder refuses impossible sizes before allocating") {
   auto r = lzssDecode(Buf{0xff}, 1ull << 40, 1u << 20);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::LimitExceeded);
   CHECK(r.error().describe() == "lzss: expected size 1099511627776 exceeds the limit 1048576");
+  // Within the limit, but more than 9 bytes per stream byte: no 1 GiB buffer is made for it.
+  auto big = lzssDecode(Buf{0x00, 0x00, 0x0f}, 1u << 30, 1u << 30);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().describe() ==
+        "at offset 0x3: lzss: a stream of 3 bytes decodes to at most 27 (9 per input byte), "
+        "1073741824 expected");
+  // Close to the bound: nine 18-byte matches in two groups (20 bytes) make 162 of 180 bytes.
+  Buf maxed;
+  for (int g = 0; g < 2; ++g) {
+    maxed.push_back(0x00);
+    for (int k = 0; k < (g == 0 ? 8 : 1); ++k) maxed.insert(maxed.end(), {0x00, 0x0f});
+  }
+  auto ok = lzssDecode(maxed, 162);
+  REQUIRE(ok);
+  CHECK(*ok == Buf(162, ' '));
 }

@@ -139,11 +139,22 @@ TEST_CASE("zlib decoder diagnostics") {
   }
 }
 
-TEST_CASE("zlib decoder refuses sizes over the limit before allocating") {
+TEST_CASE("zlib decoder refuses impossible sizes before allocating") {
   auto r = zlibDecode(zlibEncode(text("hello")), 1ull << 40, 1u << 20);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::LimitExceeded);
   CHECK(r.error().describe() == "zlib: expected size 1099511627776 exceeds the limit 1048576");
+  // Within the limit, but more than deflate's 1032:1 can make from 13 bytes.
+  CHECK(describeDecode(zlibEncode(text("hello")), 1u << 30, 1u << 30) ==
+        "at offset 0xd: zlib: a stream of 13 bytes inflates to at most 13416 (1032 per input "
+        "byte), 1073741824 expected");
+  // The most compressible input still fits the bound.
+  Buf zeros(10u << 20, 0);
+  Buf packed = zlibEncode(zeros);
+  CHECK(zeros.size() <= 1032 * packed.size());
+  auto back = zlibDecode(packed, zeros.size());
+  REQUIRE(back);
+  CHECK(*back == zeros);
   // Even a limit-sized claim is refused cheaply when the stream is nonsense.
   CHECK(describeDecode(Buf{0x78, 0x9d}, 1u << 30, 1u << 30) ==
         "at offset 0x0: zlib header: CMF/FLG 0x789d is not a multiple of 31 (bad FCHECK)");

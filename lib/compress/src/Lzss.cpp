@@ -30,6 +30,9 @@ inline uint32_t matchDistance(uint64_t o, uint32_t pos) {
   return ((r - pos - 1) & (N - 1)) + 1;
 }
 
+// Most output one source byte can produce: a 2-byte match copies up to 18 bytes.
+constexpr uint64_t kMaxExpansion = F / 2;
+
 inline uint8_t initialRingByte(int64_t before) {  // before = o - d, in [-4096, -1]
   return before >= -static_cast<int64_t>(kInitialR) ? kInitialFill : 0;
 }
@@ -61,6 +64,13 @@ Expected<std::vector<uint8_t>> lzssDecode(Bytes src, uint64_t expectedSize, uint
                  "expected size " + std::to_string(expectedSize) + " exceeds the limit " +
                      std::to_string(maxSize),
                  "lzss");
+  // Every source byte yields at most 9 output bytes (a 2-byte match makes 18), so a larger
+  // claim cannot be met: refuse it before allocating what the claim asks for.
+  if (expectedSize > kMaxExpansion * src.size())
+    return truncated("a stream of " + plural(src.size(), "byte") + " decodes to at most " +
+                         std::to_string(kMaxExpansion * src.size()) + " (9 per input byte), " +
+                         std::to_string(expectedSize) + " expected",
+                     "lzss", src.size());
   std::vector<uint8_t> result(static_cast<size_t>(expectedSize));
 
   // Decoder state and its invariant: `s` indexes the next source byte and `o` the next output

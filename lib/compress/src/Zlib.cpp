@@ -14,6 +14,9 @@ namespace kextkit::compress {
 
 namespace {
 
+// Deflate's largest expansion: 258 bytes from a match of at least 2 bits (1032 per byte).
+constexpr uint64_t kMaxExpansion = 1032;
+
 // zlib counts in uInt (32 bits); feed and drain it in pieces no larger than this.
 constexpr uint64_t kZlibChunk = 1u << 30;
 
@@ -63,6 +66,13 @@ Expected<std::vector<uint8_t>> zlibDecode(Bytes src, uint64_t expectedSize, uint
                      std::to_string(maxSize),
                  "zlib");
   KK_TRY(checkHeader(src));
+  // Deflate cannot expand more than 1032:1 (a 258-byte match costs at least 2 bits), so a
+  // larger claim cannot be met: refuse it before allocating what the claim asks for.
+  if (expectedSize > kMaxExpansion * src.size())
+    return truncated("a stream of " + plural(src.size(), "byte") + " inflates to at most " +
+                         std::to_string(kMaxExpansion * src.size()) + " (1032 per input byte), " +
+                         std::to_string(expectedSize) + " expected",
+                     "zlib", src.size());
 
   std::vector<uint8_t> out(static_cast<size_t>(expectedSize));
   z_stream z{};
