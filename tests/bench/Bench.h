@@ -25,6 +25,8 @@ using AddSubcommand = Subcommand (*)(CLI::App& app);
 
 /// `kextkit-bench codecs`: encode/decode speed and ratio of every registered codec.
 Subcommand addCodecs(CLI::App& app);
+/// `kextkit-bench kexts`: validate every kext of a corpus; 10.9 resolution, folder vs kernelcache (BenchKexts.cpp).
+Subcommand addKexts(CLI::App& app);
 /// `kextkit-bench mkext`: mkext2 packing (N threads vs one) and unpacking of kext repositories.
 Subcommand addMkext(CLI::App& app);
 

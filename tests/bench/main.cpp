@@ -60,6 +60,7 @@ namespace {
 
 const kextkit::bench::AddSubcommand kSubcommands[] = {
     &kextkit::bench::addCodecs,
+    &kextkit::bench::addKexts,
     &kextkit::bench::addMkext,
 };
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <sys/stat.h>
 
+#include "../kextutil/CacheKexts.h"
 #include "AppleArgs.h"
 #include "Report.h"
 #include "kextkit/kext/KextCatalog.h"
@@ -28,6 +29,9 @@ enum Exit : int {
   kExitUndefineds = 1,
   kExitMultiples = 2,
 };
+
+/// EX_OSFILE: the -kernel file cannot be read.
+constexpr int kExOsFile = 72;
 
 const char* const kSystemExtensionsFolders[] = {"/System/Library/Extensions", "/Library/Extensions"};
 
@@ -95,6 +99,7 @@ class Kextlibs {
   int printProblems(const ArchResult& r, bool printArch, bool trailingNewline);
 
   const Options& o_;
+  std::optional<Error> cacheError_;
   std::vector<std::string> repositories_;
   std::string kextPath_;
 };
@@ -128,6 +133,13 @@ std::optional<ArchCatalog> Kextlibs::buildCatalog(macho::Arch arch) {
     }
   };
   for (const std::string& r : repositories_) add(r, kext::KextOrigin::Repository, true);
+  if (!o_.kernelCache.empty()) {
+    auto added = tools::addKernelcacheKexts(*out.catalog, o_.kernelCache, v);
+    if (!added) {
+      cacheError_ = added.error();
+      return std::nullopt;
+    }
+  }
   add(kextPath_, kext::KextOrigin::Named, false);
   if (!self) return std::nullopt;
   out.kext = *self;
@@ -229,10 +241,6 @@ int Kextlibs::printProblems(const ArchResult& r, bool printArch, bool trailingNe
 }
 
 int Kextlibs::run() {
-  if (!o_.kernelCache.empty()) {
-    tools::printError("-kernel (-k) is not supported yet: kextkit cannot read kernelcaches in this build.");
-    return tools::kExUsage;
-  }
   if (o_.kexts.empty()) {
     tools::printError("No kext specified.");
     std::fprintf(stderr, "usage: kextlibs [options] kext\n\nuse kextlibs -help for a list of options\n");
@@ -314,6 +322,10 @@ int Kextlibs::run() {
     r.archName = name;
     auto cat = buildCatalog(arch);
     if (!cat) {
+      if (cacheError_) {
+        tools::printError(*cacheError_);
+        return kExOsFile;
+      }
       tools::printError("Can't open " + kextPath_ + ".");
       return tools::kExOsErr;
     }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "AppleArgs.h"
+#include "CacheKexts.h"
 #include "DiagnosticsText.h"
 #include "JsonWriter.h"
 #include "Report.h"
@@ -40,6 +41,9 @@ enum Exit : int {
   kExitLoadFailed = 6,
   kExitInteractionRequired = 7,
 };
+
+/// EX_OSFILE: kextutil's status when the -kernel file cannot be read.
+constexpr int kExOsFile = 72;
 
 /// Apple's default repositories, scanned unless -e (when they exist: on Linux they usually don't).
 const char* const kSystemExtensionsFolders[] = {"/System/Library/Extensions", "/Library/Extensions"};
@@ -372,10 +376,6 @@ int Kextutil::run() {
                       " cannot be used with -no-authentication (-z).");
     return tools::kExUsage;
   }
-  if (!o_.kernelCache.empty()) {
-    tools::printError("-kernel (-k) is not supported yet: kextkit cannot read kernelcaches in this build.");
-    return tools::kExUsage;
-  }
   if (o_.kexts.empty() && o_.bundleIds.empty()) {
     tools::printError(
         "No kernel extensions specified; name kernel extension bundles\n"
@@ -426,6 +426,13 @@ int Kextutil::run() {
       if (fs::is_directory(dir)) addTree(dir, kext::KextOrigin::Repository);
   for (const std::string& k : o_.kexts) addTree(k, kext::KextOrigin::Named);
   for (const std::string& r : o_.repositories) addTree(r, kext::KextOrigin::Repository);
+  if (!o_.kernelCache.empty()) {
+    auto added = tools::addKernelcacheKexts(catalog_, o_.kernelCache, vopts_);
+    if (!added) {
+      tools::printError(added.error());
+      return kExOsFile;
+    }
+  }
   for (const std::string& d : o_.dependencies) addTree(d, kext::KextOrigin::Dependency);
   resolver_ = std::make_unique<kext::DependencyResolver>(catalog_);
 

@@ -75,6 +75,20 @@ std::optional<size_t> KextCatalog::addBundle(std::shared_ptr<const KextBundle> b
   return add(std::move(r));
 }
 
+size_t KextCatalog::addPrelinked(const plist::Value& info, std::string path,
+                                 std::function<Expected<ExecutableBytes>()> executable,
+                                 const ValidationOptions& validation) {
+  KextRecord r;
+  r.path = std::move(path);
+  r.origin = KextOrigin::KernelCache;
+  ValidationResult v = validateInfoDictionary(info, validation);
+  r.facts = v.facts;
+  r.supportsArch = !r.facts.declaresExecutable || r.facts.isInterface || static_cast<bool>(executable);
+  r.validate = [v] { return v; };
+  r.executable = std::move(executable);
+  return add(std::move(r));
+}
+
 const std::vector<size_t>& KextCatalog::withIdentifier(std::string_view identifier) const {
   static const std::vector<size_t> none;
   auto it = byId_.find(identifier);

@@ -72,6 +72,15 @@ class KextCatalog {
   std::optional<size_t> addBundle(std::shared_ptr<const KextBundle> bundle, KextOrigin origin,
                                   const ValidationOptions& validation, const AuthOptions& authOptions = {});
 
+  /// Adds a kext prelinked in a kernelcache: `info` is its Info.plist dictionary (the prelink
+  /// info entry without its `_Prelink*` keys), `path` names it in messages, `executable` gives
+  /// its linked executable when the cache holds code for it (unset otherwise). Prelinked kexts
+  /// have no files of their own, so they count as authentic; they are valid when their
+  /// Info.plist is (the kernel linker already accepted their executables, whose symbol tables
+  /// are usually stripped). Kernel components and interfaces need no code to support the arch.
+  size_t addPrelinked(const plist::Value& info, std::string path, std::function<Expected<ExecutableBytes>()> executable,
+                      const ValidationOptions& validation);
+
   size_t size() const { return records_.size(); }
   const KextRecord& record(size_t i) const { return records_[i]; }
   const KextFacts& facts(size_t i) const { return records_[i].facts; }
