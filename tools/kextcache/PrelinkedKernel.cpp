@@ -69,7 +69,12 @@ Expected<std::vector<Image>> kernelImages(const Options& o, io::Bytes file, std:
       img.owned.assign(s.data.begin(), s.data.end());
     }
     auto m = macho::MachOImage::open(img.owned);
-    if (!m) return std::move(m).error().within(s.data.data() == file.data() ? "kernel" : "kernel slice " + std::to_string(s.index));
+    if (!m) {
+      Error e = std::move(m).error();
+      const std::string ctx = s.data.data() == file.data() ? "kernel" : "kernel slice " + std::to_string(s.index);
+      e.field = e.field.empty() ? ctx : ctx + ": " + e.field;
+      return e;
+    }
     img.arch = m->header().arch;
     have += (have.empty() ? "" : ", ") + macho::describeArch(img.arch);
     if (!wanted.empty() && std::none_of(wanted.begin(), wanted.end(), [&](const macho::Arch& w) { return macho::archMatches(img.arch, w); }))

@@ -72,7 +72,9 @@ Expected<std::vector<uint8_t>> decompressComp(Bytes slice, uint64_t base, const 
     Error e = std::move(decoded).error();
     // Codec offsets are relative to the payload; make them file offsets.
     if (e.offset) e.offset = *e.offset + base + kPrelinkedKernelHeaderSize;
-    return std::move(e).within(std::string(compressionName(h.compression)) + " payload");
+    const std::string ctx = std::string(compressionName(h.compression)) + " payload";
+    e.field = e.field.empty() ? ctx : ctx + ": " + e.field;
+    return e;
   }
   if (options.verifyChecksum) {
     uint32_t got = compress::adler32(*decoded);

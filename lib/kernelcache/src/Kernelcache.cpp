@@ -122,10 +122,25 @@ std::string kextLabel(const PrelinkEntry& e) {
   return w;
 }
 
+/// Puts `context` before an error's field ("kext 3 (com.foo): mach_header.magic"), reading
+/// better in messages than Error::within()'s dotted path.
+Error prefixed(Error e, const std::string& context) {
+  e.field = e.field.empty() ? context : context + ": " + e.field;
+  return e;
+}
+
 /// Errors found in the decompressed image carry offsets into it, not into the file.
 Error inImage(Error e, bool decompressed) {
   if (decompressed) e.field = e.field.empty() ? "decompressed image" : "decompressed image: " + e.field;
   return e;
+}
+
+/// An arch for messages: its name, the generic name for a wildcard subtype, else the numbers.
+std::string archText(macho::Arch a) {
+  if (auto n = macho::archName(a)) return std::string(*n);
+  if (a.cpusubtype == macho::CPU_SUBTYPE_MULTIPLE)
+    if (auto g = macho::genericArchName(a.cputype)) return std::string(*g);
+  return macho::describeArch(a);
 }
 
 std::string sliceList(const std::vector<CacheSlice>& slices) {
@@ -171,7 +186,7 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
         if (macho::archMatches(fs[i].arch, *o.arch)) pick = i;
       if (!pick)
         return Error(ErrorCode::NotFound,
-                     "no " + macho::describeArch(*o.arch) + " slice (the file has: " + sliceList(kc.slices_) + ")");
+                     "no " + archText(*o.arch) + " slice (the file has: " + sliceList(kc.slices_) + ")");
     } else {
       for (size_t i = 0; i < fs.size() && !pick; ++i)
         if (fs[i].arch.cputype == macho::CPU_TYPE_X86_64) pick = i;
@@ -241,7 +256,7 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
     for (const auto& fe : m.filesetEntries())
       if (fe.entryId == "com.apple.kernel") {
         auto k = macho::MachOImage::openAt(st.image, fe.fileoff, st.imageBase);
-        if (!k) return inImage(std::move(std::move(k).error()).within("com.apple.kernel"), st.decompressed);
+        if (!k) return inImage(prefixed(std::move(k).error(), "com.apple.kernel"), st.decompressed);
         kc.kernelUuid_ = k->uuid();
       }
 
@@ -289,13 +304,17 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
     PrelinkedKext k;
     k.entry = e;
     const std::string label = kextLabel(e);
-    auto fail = [&](Error err) { return inImage(std::move(err).within(label), st.decompressed); };
+    auto fail = [&](Error err) { return inImage(prefixed(std::move(err), label), st.decompressed); };
     std::optional<macho::MachOImage> own;  // the kext's own Mach-O, when it parses fully
 
     if (kc.layout_ == Layout::Split && e.hasExecutable()) {
       const uint64_t src = e.sourceAddress.value_or(*e.loadAddress);
       auto off = m.fileOffsetOf(src, *e.executableSize);
-      if (!off) return fail(std::move(off).error().within(std::string(kPrelinkExecutableSourceKey)));
+      if (!off)
+        return fail(malformed(std::string(kPrelinkExecutableSourceKey) + " " + hex(src) + " and " +
+                                  std::string(kPrelinkExecutableSizeKey) + " " + hex(*e.executableSize) + ": " +
+                                  off.error().message,
+                              "", st.imageBase + kc.infoOffset_));
       k.executableOffset = *off;
       k.executableBytes = st.image.subspan(static_cast<size_t>(*off), static_cast<size_t>(*e.executableSize));
       auto hdr = macho::MachOFile::open(k.executableBytes, st.imageBase + *off);
@@ -389,10 +408,10 @@ Expected<std::vector<uint8_t>> Kernelcache::extractExecutable(const PrelinkedKex
       for (const auto& fe : m.filesetEntries())
         if (fe.fileoff > fileoff) regionEnd = std::min(regionEnd, fe.fileoff);
       auto member = macho::MachOImage::openAt(storage_->image, fileoff, storage_->imageBase);
-      if (!member) return std::move(member).error().within(kextLabel(k.entry));
+      if (!member) return prefixed(std::move(member).error(), kextLabel(k.entry));
       const uint64_t page = m.header().arch.cputype == macho::CPU_TYPE_ARM64 ? 0x4000 : 0x1000;
       auto out = macho::extractFilesetMember(*member, regionEnd, page);
-      if (!out) return std::move(out).error().within(kextLabel(k.entry));
+      if (!out) return prefixed(std::move(out).error(), kextLabel(k.entry));
       return out;
     }
     case Layout::Merged:

@@ -13,7 +13,11 @@ Expected<std::vector<uint8_t>> writeKernelcache(std::span<const io::Bytes> image
   slices.reserve(images.size());
   for (size_t i = 0; i < images.size(); ++i) {
     auto img = macho::MachOImage::open(images[i]);
-    if (!img) return std::move(img).error().within("kernel image " + std::to_string(i));
+    if (!img) {
+      Error e = std::move(img).error();
+      e.field = "kernel image " + std::to_string(i) + (e.field.empty() ? "" : ": " + e.field);
+      return e;
+    }
     const uint32_t prelinkVersion = img->hasDysymtab() ? 1 : 0;
     if (compression == Compression::None) {
       slices.emplace_back(images[i].begin(), images[i].end());

@@ -130,7 +130,8 @@ Expected<PrelinkInfo> parsePrelinkInfo(std::string_view text, uint64_t base, con
   if (!parsed) {
     Error e = std::move(parsed).error();
     if (e.offset) e.offset = *e.offset + base;
-    return std::move(e).within("__PRELINK_INFO,__info");
+    e.field = e.field.empty() ? "__PRELINK_INFO,__info" : "__PRELINK_INFO,__info: " + e.field;
+    return e;
   }
   PrelinkInfo info;
   info.top = std::move(parsed).value();
