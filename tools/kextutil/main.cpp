@@ -227,8 +227,9 @@ void Kextutil::test(KextReport& r) {
     if (!skipAuthentication_) looksGood = resolver_->authenticateDependencies(k) && looksGood;
     r.diagnostics.merge(resolver_->diagnostics(k));
     if (resolved) r.loadList = resolver_->loadList(k);
-    r.messages.insert(r.messages.end(), resolver_->messages().begin() + static_cast<long>(logged),
-                      resolver_->messages().end());
+    // IOKitUser logs again each time resolution is retried; kextkit says each thing once.
+    for (auto it = resolver_->messages().begin() + static_cast<long>(logged); it != resolver_->messages().end(); ++it)
+      if (std::find(r.messages.begin(), r.messages.end(), *it) == r.messages.end()) r.messages.push_back(*it);
   }
 
   if (o_.safeBoot) {
