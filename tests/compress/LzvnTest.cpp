@@ -279,7 +279,7 @@ void roundTrip(const Buf& data) {
   auto dec = lzvnDecode(enc, data.size());
   if (!dec) FAIL(dec.error().describe());
   REQUIRE(dec->size() == data.size());
-  REQUIRE(std::memcmp(dec->data(), data.data(), data.size()) == 0);
+  REQUIRE(*dec == data);
 }
 
 }  // namespace

@@ -40,9 +40,12 @@ struct LzvnDecoded {
 Expected<LzvnDecoded> lzvnDecodeInto(std::span<uint8_t> dst, size_t dstPos, Bytes src,
                                      uint64_t srcBase = 0);
 
-/// Encodes `src` (see Codec::encode) as one LZVN stream ending with the end-of-stream opcode.
-/// Matches reach at most 65535 bytes back. The result decodes with lzvnDecode(result,
-/// src.size()).
+/// Encodes `src` (see Codec::encode) as one LZVN stream ending with the end-of-stream opcode;
+/// it decodes with lzvnDecode(result, src.size()). The match finder and lazy parse follow
+/// Apple's reference encoder (apple-containers.md §1.7). Inputs over 8 MiB are cut into
+/// 4 MiB segments encoded on up to 8 threads (matches still reach into the previous segment);
+/// the output does not depend on the number of threads. Never fails (throws only
+/// std::bad_alloc); the result is at most src.size() * 5 / 4 + 24 bytes, plus 1 per segment.
 std::vector<uint8_t> lzvnEncode(Bytes src);
 
 /// The most bytes any LZVN stream of `srcSize` bytes can decode to (a 2-byte 'lrg_m' opcode
