@@ -7,7 +7,11 @@
 
 #include "CacheFixtures.h"
 #include "kextkit/kernelcache/Kernelcache.h"
+#include "kextkit/io/OutputDir.h"
+#include "kextkit/kext/BundleExtractor.h"
 #include "kextkit/plist/StandardPlist.h"
+
+#include <filesystem>
 
 using namespace kextkit;
 using namespace kextkit::kernelcache;
@@ -181,8 +185,9 @@ TEST_CASE("corpus: caches of the 38 OS X 10.9 kexts in every layout and compress
   INFO("skipped: " << skipped.size());
   for (const auto& s : skipped) WARN(s);
   CHECK(kexts.size() >= 95);
-  for (Layout layout : {Layout::Split, Layout::Fileset}) {
+  for (Layout layout : {Layout::Split, Layout::Fileset, Layout::Merged}) {
     for (Compression c : {Compression::None, Compression::Lzss, Compression::Lzvn}) {
+      if (layout == Layout::Merged && c != Compression::Lzvn) continue;
       DYNAMIC_SECTION(layoutName(layout) << " " << compressionName(c)) {
         BuiltKernel built = build(kexts, buildOptions(layout, false));
         std::vector<uint8_t> file = cacheFile(built.image, c);
@@ -200,4 +205,56 @@ TEST_CASE("corpus: caches of the 38 OS X 10.9 kexts in every layout and compress
       }
     }
   }
+}
+
+TEST_CASE("corpus: bundles extracted from a 10.9 cache parse as standard XML, executables byte for byte") {
+  KK_REQUIRE_CORPUS(corpus);
+  const auto kexts = kextsFrom(corpus + "/10.9-subset", "/System/Library/Extensions");
+  BuildOptions o = buildOptions(Layout::Fileset, false);
+  o.linkKmodInfo = false;  // executables exactly as on disk
+  BuiltKernel built = build(kexts, o);
+  std::vector<uint8_t> file = cacheFile(built.image, Compression::Lzvn);
+  auto kc = Kernelcache::open(file);
+  REQUIRE(kc);
+  std::vector<std::vector<uint8_t>> exes(kc->kexts().size());
+  std::vector<kext::ExtractedKext> out;
+  for (size_t i = 0; i < kc->kexts().size(); ++i) {
+    const auto& k = kc->kexts()[i];
+    kext::ExtractedKext e;
+    e.bundlePath = k.entry.bundlePath;
+    e.info = k.entry.infoPlist();
+    if (k.hasExecutable) {
+      auto x = kc->extractExecutable(k);
+      REQUIRE(x);
+      exes[i] = std::move(x).value();
+      e.executable = &exes[i];
+    }
+    out.push_back(std::move(e));
+  }
+  TempDir tmp;
+  auto dir = io::OutputDir::open(tmp.path());
+  REQUIRE(dir);
+  kext::BundlePlan plan = kext::planBundles(out, kext::NamingScheme::BundlePath);
+  REQUIRE(kext::writeBundles(*dir, out, plan, io::Overwrite::Refuse));
+  size_t plists = 0, executables = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    INFO(plan.bundleDirs[i]);
+    std::vector<uint8_t> xml = readBytes(tmp / (plan.bundleDirs[i] + "/Contents/Info.plist"));
+    auto parsed = plist::parseStandardPlist(xml);
+    REQUIRE(parsed);
+    CHECK(*parsed == out[i].info);
+    ++plists;
+    if (out[i].executable) {
+      const std::string* name = out[i].info.get("CFBundleExecutable")->asString();
+      REQUIRE(name);
+      std::vector<uint8_t> exe = readBytes(tmp / (plan.bundleDirs[i] + "/Contents/MacOS/" + *name));
+      // What went in: the kext's executable file (thin x86_64 slice), unchanged.
+      const BuilderKext& in = kexts[i];
+      REQUIRE(in.executable);
+      CHECK(exe == *in.executable);
+      ++executables;
+    }
+  }
+  CHECK(plists == kexts.size());
+  CHECK(executables >= 60);
 }
