@@ -194,6 +194,9 @@ void Encoder::parse(size_t end) {
       best = std::max(best, lengthAt(lastDist) << 16 | lastDist);
       if (best >= enough) return {best >> 16, best & 0xffff};
     }
+    // When the d3 candidate matches 4+ bytes it also heads the chain: skip it (branch-free).
+    uint16_t afterHead = prev[c & (N - 1)];
+    c = static_cast<uint16_t>(k32 - c) == d3 ? afterHead : c;
     for (; depth > 0; --depth) {
       uint32_t dist = static_cast<uint16_t>(k32 - c);
       if (dist - 1 >= reach) break;  // outside the window (or no entry): the chain ends
