@@ -52,10 +52,14 @@ TEST_CASE("testdata/kernelcache samples are the builder's output for testdata/ke
         WARN("rewrote " << path);
       }
       std::vector<uint8_t> have = readBytes(path);
-      CHECK(have == want);
       CHECK(have.size() < 64 * 1024);
       auto kc = Kernelcache::open(have);
       REQUIRE(kc);
+      // The decoded image is the builder's (the compressed bytes may differ when an encoder
+      // is improved; regenerate then).
+      auto fresh = Kernelcache::open(want);
+      REQUIRE(fresh);
+      CHECK(std::equal(kc->image().begin(), kc->image().end(), fresh->image().begin(), fresh->image().end()));
       CHECK(kc->layout() == s.layout);
       CHECK(kc->compression() == s.compression);
       CHECK(kc->kexts().size() == 9);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -253,12 +254,21 @@ int main(int argc, char** argv) {
     }
     open.arch = *a;
   }
-  auto mapped = io::MappedFile::open(o.file);
-  if (!mapped) {
-    tools::printError(mapped.error());
+  auto mappedOrError = io::MappedFile::open(o.file);
+  if (!mappedOrError) {
+    tools::printError(mappedOrError.error());
     return kExitFailure;
   }
-  auto kc = Kernelcache::open(mapped->bytes(), open);
+  std::optional<io::MappedFile> mapped(std::move(mappedOrError).value());
+  auto decoded = Kernelcache::decode(mapped->bytes(), open);
+  if (!decoded) {
+    tools::printError(std::move(decoded).error().inFile(o.file));
+    return kExitFailure;
+  }
+  // A decompressed image no longer needs the file: unmap it before the kexts are read, so the
+  // compressed and decompressed bytes and the parsed info are never all resident at once.
+  if (decoded->decompressed) mapped.reset();
+  auto kc = Kernelcache::open(std::move(decoded).value(), open);
   if (!kc) {
     tools::printError(std::move(kc).error().inFile(o.file));
     return kExitFailure;

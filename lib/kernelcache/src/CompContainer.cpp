@@ -76,15 +76,16 @@ Expected<std::vector<uint8_t>> decompressComp(Bytes slice, uint64_t base, const 
     e.field = e.field.empty() ? ctx : ctx + ": " + e.field;
     return e;
   }
-  if (options.verifyChecksum) {
-    uint32_t got = compress::adler32(*decoded);
-    if (got != h.adler32)
-      return Error(ErrorCode::ChecksumMismatch,
-                   "header says " + hex(h.adler32) + ", the " + std::to_string(h.uncompressedSize) +
-                       " uncompressed bytes give " + hex(got),
-                   "prelinked_kernel_header.adler32", base + 8);
-  }
+  if (options.verifyChecksum) KK_TRY(checkCompChecksum(h, compress::adler32(*decoded), base));
   return decoded;
+}
+
+Status checkCompChecksum(const CompHeader& h, uint32_t got, uint64_t base) {
+  if (got == h.adler32) return {};
+  return Error(ErrorCode::ChecksumMismatch,
+               "header says " + hex(h.adler32) + ", the " + std::to_string(h.uncompressedSize) +
+                   " uncompressed bytes give " + hex(got),
+               "prelinked_kernel_header.adler32", base + 8);
 }
 
 Expected<std::vector<uint8_t>> compressComp(Bytes image, Compression compression, uint32_t prelinkVersion) {

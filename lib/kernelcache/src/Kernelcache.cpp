@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <set>
+#include <system_error>
+#include <thread>
 
+#include "kextkit/compress/Adler32.h"
 #include "kextkit/kernelcache/KernelcacheFormat.h"
 #include "kextkit/macho/FatFile.h"
 #include "kextkit/macho/MachOWriter.h"
@@ -171,52 +174,52 @@ std::optional<uint64_t> headerVmaddr(const macho::MachOImage& m) {
 
 }  // namespace
 
-Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
-  Kernelcache kc;
-  Storage& st = *kc.storage_;
+Expected<DecodedCache> Kernelcache::decode(io::Bytes file, const OpenOptions& o) {
+  DecodedCache kc;
 
   // 1. The slice.
   if (macho::isFat(file)) {
     KK_ASSIGN(std::vector<macho::FatSlice> fs, macho::parseFat(file));
-    kc.fat_ = true;
-    for (const auto& s : fs) kc.slices_.push_back(CacheSlice{s.arch, s.offset, s.size, sliceCompression(s.data)});
+    kc.fat = true;
+    for (const auto& s : fs) kc.slices.push_back(CacheSlice{s.arch, s.offset, s.size, sliceCompression(s.data)});
     std::optional<size_t> pick;
     if (o.arch) {
       for (size_t i = 0; i < fs.size() && !pick; ++i)
         if (macho::archMatches(fs[i].arch, *o.arch)) pick = i;
       if (!pick)
         return Error(ErrorCode::NotFound,
-                     "no " + archText(*o.arch) + " slice (the file has: " + sliceList(kc.slices_) + ")");
+                     "no " + archText(*o.arch) + " slice (the file has: " + sliceList(kc.slices) + ")");
     } else {
       for (size_t i = 0; i < fs.size() && !pick; ++i)
         if (fs[i].arch.cputype == macho::CPU_TYPE_X86_64) pick = i;
       if (!pick) pick = 0;
     }
-    kc.sliceIndex_ = *pick;
+    kc.sliceIndex = *pick;
   } else {
-    kc.slices_.push_back(CacheSlice{std::nullopt, 0, file.size(), sliceCompression(file)});
+    kc.slices.push_back(CacheSlice{std::nullopt, 0, file.size(), sliceCompression(file)});
   }
-  const CacheSlice& cs = kc.slices_[kc.sliceIndex_];
+  const CacheSlice& cs = kc.slices[kc.sliceIndex];
   io::Bytes slice = file.subspan(static_cast<size_t>(cs.offset), static_cast<size_t>(cs.size));
 
   // 2. The image.
   if (isComp(slice)) {
-    KK_ASSIGN(kc.comp_, parseCompHeader(slice, cs.offset));
+    KK_ASSIGN(kc.comp, parseCompHeader(slice, cs.offset));
     DecompressOptions d;
     d.maxImageSize = o.maxImageSize;
-    d.verifyChecksum = o.verifyChecksum;
-    KK_ASSIGN(st.owned, decompressComp(slice, cs.offset, d));
-    st.image = st.owned;
-    st.decompressed = true;
-    if (macho::isFat(st.image)) {
+    d.verifyChecksum = false;  // open() verifies it, alongside the parsing
+    KK_ASSIGN(kc.owned, decompressComp(slice, cs.offset, d));
+    if (o.verifyChecksum) kc.pendingChecksum = true;
+    kc.image = kc.owned;
+    kc.decompressed = true;
+    if (macho::isFat(kc.image)) {
       // A decompressed payload can itself be a fat file (apple-containers.md §0).
-      auto inner = o.arch ? macho::selectSlice(st.image, *o.arch) : Expected<macho::FatSlice>(Error(ErrorCode::NotFound, ""));
+      auto inner = o.arch ? macho::selectSlice(kc.image, *o.arch) : Expected<macho::FatSlice>(Error(ErrorCode::NotFound, ""));
       if (!inner) {
-        auto all = macho::parseFat(st.image);
+        auto all = macho::parseFat(kc.image);
         if (!all) return inImage(std::move(all).error(), true);
         inner = all->front();
       }
-      st.image = st.image.subspan(static_cast<size_t>(inner->offset), static_cast<size_t>(inner->size));
+      kc.image = kc.image.subspan(static_cast<size_t>(inner->offset), static_cast<size_t>(inner->size));
     }
   } else {
     io::ByteReader r(slice, cs.offset, Endian::Little);
@@ -227,10 +230,52 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
       return malformed("expected a fat header, a 'comp' prelinked kernel header or a Mach-O, found '" +
                            fourCC(byteSwap32(le)) + "' (" + hex(byteSwap32(le)) + ")",
                        "magic", cs.offset);
-    st.image = slice;
-    st.imageBase = cs.offset;
+    kc.image = slice;
+    kc.imageBase = cs.offset;
   }
 
+  return kc;
+}
+
+Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
+  KK_ASSIGN(DecodedCache d, decode(file, o));
+  return open(std::move(d), o);
+}
+
+Expected<Kernelcache> Kernelcache::open(DecodedCache&& d, const OpenOptions& o) {
+  Kernelcache kc;
+  Storage& st = *kc.storage_;
+  kc.fat_ = d.fat;
+  kc.slices_ = std::move(d.slices);
+  kc.sliceIndex_ = d.sliceIndex;
+  kc.comp_ = d.comp;
+  st.owned = std::move(d.owned);  // a moved vector keeps its buffer: d.image stays valid
+  st.image = d.image;
+  st.imageBase = d.imageBase;
+  st.decompressed = d.decompressed;
+
+  // The Adler-32 of the decompressed image is computed on a second thread while this one
+  // parses; both must succeed, and a checksum mismatch is reported first (the data is bad).
+  std::optional<uint32_t> sum;
+  std::thread summer;
+  if (d.pendingChecksum && kc.comp_) {
+    try {
+      summer = std::thread([&sum, &st] { sum = compress::adler32(st.owned); });
+    } catch (const std::system_error&) {
+      sum = compress::adler32(st.owned);  // no thread to be had: compute it here
+    }
+  }
+  Status loaded = kc.parseImage(o);
+  if (summer.joinable()) summer.join();
+  if (sum) KK_TRY(checkCompChecksum(*kc.comp_, *sum, kc.slice().offset));
+  if (!loaded) return std::move(loaded).error();
+  return kc;
+}
+
+Status Kernelcache::parseImage(const OpenOptions& o) {
+  (void)o;
+  Kernelcache& kc = *this;
+  Storage& st = *kc.storage_;
   // 3. The kernel Mach-O.
   auto img = macho::MachOImage::open(st.image, st.imageBase);
   if (!img) return inImage(std::move(img).error(), st.decompressed);
@@ -270,7 +315,8 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
   po.cputype = m.header().arch.cputype;
   auto info = parsePrelinkInfo(text, st.imageBase + infoSect->offset, po);
   if (!info) return inImage(std::move(info).error(), st.decompressed);
-  kc.info_ = std::move(info).value();
+  PrelinkInfo parsed = std::move(info).value();
+  kc.infoTop_ = std::move(parsed.top);
 
   // 6. Per kext.
   const bool is64 = m.is64();
@@ -299,10 +345,11 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
   }
   const uint64_t kernelBase = headerVmaddr(m).value_or(0);
 
-  kc.kexts_.reserve(kc.info_.kexts.size());
-  for (const PrelinkEntry& e : kc.info_.kexts) {
+  kc.kexts_.reserve(parsed.kexts.size());
+  for (PrelinkEntry& entry : parsed.kexts) {
     PrelinkedKext k;
-    k.entry = e;
+    k.entry = std::move(entry);
+    const PrelinkEntry& e = k.entry;
     const std::string label = kextLabel(e);
     auto fail = [&](Error err) { return inImage(prefixed(std::move(err), label), st.decompressed); };
     std::optional<macho::MachOImage> own;  // the kext's own Mach-O, when it parses fully
@@ -393,7 +440,14 @@ Expected<Kernelcache> Kernelcache::open(io::Bytes file, const OpenOptions& o) {
   }
   for (const PrelinkedKext& k : kc.kexts_)
     for (size_t j : k.linkedAgainst()) kc.kexts_[j].refs++;
-  return kc;
+  return {};
+}
+
+plist::Value Kernelcache::prelinkInfo() const {
+  std::vector<const plist::Value*> entries;
+  entries.reserve(kexts_.size());
+  for (const PrelinkedKext& k : kexts_) entries.push_back(&k.entry.info);
+  return assemblePrelinkInfo(infoTop_, entries);
 }
 
 Expected<std::vector<uint8_t>> Kernelcache::extractExecutable(const PrelinkedKext& k) const {

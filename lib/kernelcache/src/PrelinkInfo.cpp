@@ -67,7 +67,7 @@ class EntryReader {
   std::string id_;
 };
 
-Expected<PrelinkEntry> readEntry(const plist::Value& v, size_t index, uint64_t base, const PrelinkInfoOptions& options) {
+Expected<PrelinkEntry> readEntry(plist::Value& v, size_t index, uint64_t base, const PrelinkInfoOptions& options) {
   const plist::Dict* d = v.asDict();
   if (!d)
     return malformed("expected a dict, found " + std::string(plist::Value::typeName(v.type())),
@@ -103,7 +103,7 @@ Expected<PrelinkEntry> readEntry(const plist::Value& v, size_t index, uint64_t b
     std::sort(e.libraries.begin(), e.libraries.end(),
               [](const LibraryRef& a, const LibraryRef& b) { return a.identifier < b.identifier; });
   }
-  e.info = v;
+  e.info = std::move(v);  // kept once: the caller's array keeps an empty placeholder
   return e;
 }
 
@@ -139,9 +139,9 @@ Expected<PrelinkInfo> parsePrelinkInfo(std::string_view text, uint64_t base, con
   if (!top)
     return malformed("expected a dict at the top, found " + std::string(plist::Value::typeName(info.top.type())),
                      "__PRELINK_INFO,__info", base);
-  const plist::Value* list = top->find(kPrelinkInfoDictionaryKey);
+  plist::Value* list = info.top.asDict()->find(kPrelinkInfoDictionaryKey);
   if (!list) return malformed("the prelink info has no " + std::string(kPrelinkInfoDictionaryKey) + " key", "__PRELINK_INFO,__info", base);
-  const plist::Array* arr = list->asArray();
+  plist::Array* arr = list->asArray();
   if (!arr)
     return malformed("expected an array, found " + std::string(plist::Value::typeName(list->type())),
                      std::string(kPrelinkInfoDictionaryKey), base);
@@ -154,8 +154,26 @@ Expected<PrelinkInfo> parsePrelinkInfo(std::string_view text, uint64_t base, con
     KK_ASSIGN(PrelinkEntry e, readEntry((*arr)[i], i, base, options));
     info.kexts.push_back(std::move(e));
   }
+  arr->clear();
   resolveLibraries(info.kexts);
   return info;
+}
+
+plist::Value assemblePrelinkInfo(const plist::Value& top, const std::vector<const plist::Value*>& entries) {
+  plist::Value out = top;
+  if (plist::Dict* d = out.asDict()) {
+    plist::Array arr;
+    arr.reserve(entries.size());
+    for (const plist::Value* e : entries) arr.push_back(*e);
+    d->set(std::string(kPrelinkInfoDictionaryKey), plist::Value(std::move(arr)));
+  }
+  return out;
+}
+
+plist::Value PrelinkInfo::toValue() const {
+  std::vector<const plist::Value*> entries;
+  for (const PrelinkEntry& e : kexts) entries.push_back(&e.info);
+  return assemblePrelinkInfo(top, entries);
 }
 
 void resolveLibraries(std::vector<PrelinkEntry>& kexts) {

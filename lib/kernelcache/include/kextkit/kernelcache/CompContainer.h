@@ -70,6 +70,10 @@ struct DecompressOptions {
 /// would produce more; ChecksumMismatch naming both values.
 Expected<std::vector<uint8_t>> decompressComp(Bytes slice, uint64_t base = 0, const DecompressOptions& options = {});
 
+/// Compares the Adler-32 `computed` over the decoded image with the header's: ChecksumMismatch
+/// naming both values (field prelinked_kernel_header.adler32 at base + 8) when they differ.
+Status checkCompChecksum(const CompHeader& header, uint32_t computed, uint64_t base = 0);
+
 /// Builds a 'comp' slice: the header (signature, type, Adler-32 of `image`, both sizes,
 /// `prelinkVersion`, zeros elsewhere) followed by the LZSS or LZVN encoding of `image`.
 /// kext_tools refuses to compress an image that is already a 'comp' slice, and so does this

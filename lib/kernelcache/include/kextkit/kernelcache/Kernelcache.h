@@ -94,6 +94,21 @@ struct OpenOptions {
   bool verifyChecksum = true;
 };
 
+/// The container layer of a kernelcache, decoded (Kernelcache::decode()): the slice chosen
+/// and its image. Lets a caller release the input file before the kexts are read (when the
+/// image was decompressed it no longer refers to the input).
+struct DecodedCache {
+  bool fat = false;
+  std::vector<CacheSlice> slices;
+  size_t sliceIndex = 0;
+  std::optional<CompHeader> comp;
+  std::vector<uint8_t> owned;  ///< the decompressed payload (empty when the slice is a bare Mach-O)
+  io::Bytes image;             ///< the Mach-O: inside `owned`, or inside the input file
+  uint64_t imageBase = 0;      ///< absolute offset of image[0] in the input (0 when decompressed)
+  bool decompressed = false;   ///< image lies in `owned`; the input file is no longer needed
+  bool pendingChecksum = false;///< the 'comp' Adler-32 is still to be verified (by open())
+};
+
 /// An opened kernelcache. Owns the decompressed image; for an uncompressed input the image is
 /// a view of the input bytes, which must outlive the Kernelcache.
 class Kernelcache {
@@ -111,6 +126,15 @@ class Kernelcache {
   ///     must lie in the image; its Mach-O header must be valid; its kmod_info is read when
   ///     the address maps to file bytes (an unreadable kmod_info is not an error).
   static Expected<Kernelcache> open(io::Bytes file, const OpenOptions& options = {});
+
+  /// Steps 1 and 2 of open(): the slice and its (decompressed) image, with the same errors,
+  /// except that the 'comp' Adler-32 is left for open(DecodedCache) to verify.
+  static Expected<DecodedCache> decode(io::Bytes file, const OpenOptions& options = {});
+  /// Steps 3 to 6 of open() on a decoded container, verifying the pending Adler-32 on a second
+  /// thread while it parses (a mismatch is reported before any other error). When
+  /// `decoded.decompressed` is true the input file may be gone; otherwise it must outlive the
+  /// Kernelcache.
+  static Expected<Kernelcache> open(DecodedCache&& decoded, const OpenOptions& options = {});
 
   Kernelcache(Kernelcache&&) noexcept;
   Kernelcache& operator=(Kernelcache&&) noexcept;
@@ -140,8 +164,8 @@ class Kernelcache {
   uint64_t prelinkInfoOffset() const { return infoOffset_; }
   uint64_t prelinkInfoSize() const { return infoSize_; }
 
-  /// The whole prelink info dictionary.
-  const plist::Value& prelinkInfo() const { return info_.top; }
+  /// The whole prelink info dictionary (assembled again: a copy).
+  plist::Value prelinkInfo() const;
   /// Every kext, in `_PrelinkInfoDictionary` order.
   const std::vector<PrelinkedKext>& kexts() const { return kexts_; }
 
@@ -153,6 +177,7 @@ class Kernelcache {
 
  private:
   Kernelcache();
+  Status parseImage(const OpenOptions& options);  // steps 3-6 of open()
   struct Storage;
   std::unique_ptr<Storage> storage_;  // the owned image and the MachOImage viewing it
   bool fat_ = false;
@@ -162,7 +187,7 @@ class Kernelcache {
   std::optional<macho::Uuid> kernelUuid_;
   Layout layout_ = Layout::Split;
   uint64_t infoOffset_ = 0, infoSize_ = 0;
-  PrelinkInfo info_;
+  plist::Value infoTop_;  // the prelink dictionary without its entries (they are in kexts_)
   std::vector<PrelinkedKext> kexts_;
 };
 

@@ -53,11 +53,21 @@ struct PrelinkEntry {
   plist::Value infoPlist() const;
 };
 
-/// The parsed prelink info: the top-level dictionary and its kext entries.
+/// The parsed prelink info: the top-level dictionary and its kext entries. Each entry's
+/// dictionary is moved out of the top-level array into PrelinkEntry::info (a 1 MB info holds
+/// tens of MB of values; they are kept once), so `top` holds an empty `_PrelinkInfoDictionary`;
+/// toValue() puts the whole dictionary back together.
 struct PrelinkInfo {
-  plist::Value top;                   ///< the whole dictionary
+  plist::Value top;                   ///< the dictionary, `_PrelinkInfoDictionary` emptied
   std::vector<PrelinkEntry> kexts;    ///< `_PrelinkInfoDictionary`, in order
+
+  /// The whole dictionary as stored: a copy of `top` with the entries' dictionaries back in
+  /// `_PrelinkInfoDictionary`, in order.
+  plist::Value toValue() const;
 };
+
+/// The whole prelink dictionary from its emptied top level and the entries (see PrelinkInfo).
+plist::Value assemblePrelinkInfo(const plist::Value& top, const std::vector<const plist::Value*>& entries);
 
 /// Options of parsePrelinkInfo().
 struct PrelinkInfoOptions {
