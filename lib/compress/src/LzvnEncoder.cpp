@@ -1,5 +1,11 @@
 // LZVN encoder (apple-containers.md §1.7): the reference encoder's match finder (2^14 rows of
-// 4 positions, previous-distance candidate) and one-step lazy parse, written for speed.
+// 4 positions, previous-distance candidate), opcode-cost scores and one-step lazy parse,
+// written for speed. It departs from the reference in: fewer positions inserted inside long
+// matches, only candidates with 4 equal bytes evaluated when there are some, the pending match
+// not re-evaluated on the lazy step, the final pending match emitted, match-only copies at the
+// previous distance sent as sml_m/lrg_m pieces, and inputs over 8 MiB split into segments
+// encoded in parallel. Together these keep the ratio at the reference's (measured on the first
+// 30 MB of an x86-64 libLLVM: 2.5972 against 2.5963 for a literal port of the reference).
 #include "kextkit/compress/Lzvn.h"
 
 #include <algorithm>
