@@ -29,6 +29,8 @@ Subcommand addCodecs(CLI::App& app);
 Subcommand addKexts(CLI::App& app);
 /// `kextkit-bench mkext`: mkext2 packing (N threads vs one) and unpacking of kext repositories.
 Subcommand addMkext(CLI::App& app);
+/// `kextkit-bench kextstat`: end-to-end kextstat on a ~30 MB complzvn cache vs decompression alone.
+Subcommand addKextstat(CLI::App& app);
 
 /// Options every subcommand shares.
 struct Timing {

@@ -62,6 +62,7 @@ const kextkit::bench::AddSubcommand kSubcommands[] = {
     &kextkit::bench::addCodecs,
     &kextkit::bench::addKexts,
     &kextkit::bench::addMkext,
+    &kextkit::bench::addKextstat,
 };
 
 }  // namespace
