@@ -102,6 +102,26 @@ TEST_CASE("testdata kexts: split, fileset and merged caches, every compression, 
   }
 }
 
+TEST_CASE("32-bit i386 split caches (10.6 style) read back exactly") {
+  const macho::Arch i386{macho::CPU_TYPE_I386, macho::CPU_SUBTYPE_I386_ALL};
+  BuildOptions o = buildOptions(Layout::Split);
+  o.arch = i386;
+  for (Compression c : {Compression::None, Compression::Lzss}) {
+    DYNAMIC_SECTION(compressionName(c)) {
+      BuiltKernel built = build(testdataKexts(i386), o);
+      const std::vector<uint8_t> file = cacheFile(built.image, c);  // must outlive kc (uncompressed: a view)
+      auto kc = Kernelcache::open(file);
+      REQUIRE(kc);
+      CHECK_FALSE(kc->macho().is64());
+      checkAgainstManifest(*kc, built, Layout::Split);
+      REQUIRE(kc->kexts().back().kmodInfo);
+      CHECK(kc->kexts().back().kmodInfo->kmodAddress == kc->kexts().back().address);
+    }
+  }
+  o.layout = Layout::Fileset;
+  CHECK(buildPrelinkedKernel({}, o).error().describe() == "i386 kernelcaches use the split layout");
+}
+
 TEST_CASE("split cache from testdata: addresses follow Apple's layout, dependencies and refs") {
   BuiltKernel built = build(testdataKexts(), buildOptions(Layout::Split));
   auto kc = Kernelcache::open(built.image);

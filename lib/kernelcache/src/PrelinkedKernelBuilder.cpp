@@ -25,6 +25,7 @@ using macho::SectionSpec;
 using macho::SegmentSpec;
 
 constexpr uint64_t kX86KernelBase = 0xffffff8000200000ull;   // 10.x x86_64 __TEXT
+constexpr uint64_t kI386KernelBase = 0x00100000ull;           // 10.5/10.6 i386 __TEXT
 constexpr uint64_t kArmKernelBase = 0xfffffff007004000ull;   // iOS arm64 __TEXT
 constexpr uint64_t kFilesetBase = 0xffffff8000100000ull;     // macOS 11 x86_64 KC __TEXT
 
@@ -163,7 +164,7 @@ uint64_t alignTo(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 Expected<BuiltKernel> buildSplit(std::vector<Work>& works, const BuildOptions& o, MachOSpec spec, uint64_t page) {
   const bool x86 = o.arch.cputype == macho::CPU_TYPE_X86_64;
-  const uint64_t kmodLen = KmodInfo64Layout::total;
+  const bool i386 = o.arch.cputype == macho::CPU_TYPE_I386;
   // The concatenated kexts, each page-rounded (IOK OSKextCreatePrelinkedKernel).
   uint64_t textSize = 0;
   std::vector<Work*> order;
@@ -177,7 +178,7 @@ Expected<BuiltKernel> buildSplit(std::vector<Work>& works, const BuildOptions& o
   auto build = [&](std::vector<uint8_t> prelinkText, std::vector<uint8_t> xml, uint64_t linkeditAddr,
                    uint64_t prelinkAddr) {
     MachOSpec s = spec;
-    SegmentSpec text = segment("__TEXT", x86 ? kX86KernelBase : kArmKernelBase,
+    SegmentSpec text = segment("__TEXT", x86 ? kX86KernelBase : i386 ? kI386KernelBase : kArmKernelBase,
                                {section("__text", o.kernelText.empty() ? fillerCode(4096) : o.kernelText, 4,
                                         kPureInstructions)},
                                5);
@@ -215,11 +216,10 @@ Expected<BuiltKernel> buildSplit(std::vector<Work>& works, const BuildOptions& o
     w.out.size = w.out.executable.size();
     if (w.kmodFileOffset) {
       w.out.kmodInfoAddress = w.out.loadAddress + w.kmodVmOffset;
-      if (o.linkKmodInfo) linkKmodInfo(w, true, spec.endian);
+      if (o.linkKmodInfo) linkKmodInfo(w, spec.is64, spec.endian);
     }
     std::copy(w.out.executable.begin(), w.out.executable.end(), prelinkText.begin() + static_cast<long>(w.offset));
   }
-  (void)kmodLen;
   KK_ASSIGN(std::vector<uint8_t> xml, prelinkXml(works, Layout::Split));
   BuiltKernel out;
   KK_ASSIGN(out.image, macho::writeMachO(build(std::move(prelinkText), std::move(xml), linkeditAddr, prelinkAddr)));
@@ -401,10 +401,13 @@ Expected<BuiltKernel> buildMerged(std::vector<Work>& works, const BuildOptions& 
 Expected<BuiltKernel> buildPrelinkedKernel(const std::vector<BuilderKext>& kexts, const BuildOptions& o) {
   const bool x86 = o.arch.cputype == macho::CPU_TYPE_X86_64;
   const bool arm = o.arch.cputype == macho::CPU_TYPE_ARM64;
-  if (!x86 && !arm) return Error(ErrorCode::InvalidArgument, "synthetic kernels are x86_64 or arm64, not " + macho::describeArch(o.arch));
+  const bool i386 = o.arch.cputype == macho::CPU_TYPE_I386;
+  if (!x86 && !arm && !i386)
+    return Error(ErrorCode::InvalidArgument, "synthetic kernels are x86_64, arm64 or i386, not " + macho::describeArch(o.arch));
+  if (i386 && o.layout != Layout::Split) return Error(ErrorCode::InvalidArgument, "i386 kernelcaches use the split layout");
   if (o.layout == Layout::Merged && !arm) return Error(ErrorCode::InvalidArgument, "merged kernelcaches are arm64");
   MachOSpec spec;
-  spec.is64 = true;
+  spec.is64 = !i386;
   spec.endian = Endian::Little;
   spec.arch = o.arch;
   spec.filetype = macho::MH_EXECUTE;
@@ -460,9 +463,10 @@ Expected<BuiltKernel> buildPrelinkedKernel(const std::vector<BuilderKext>& kexts
         w.placeCode = true;
         w.out.hasExecutable = true;
         w.out.executable = *k.executable;
-        findKmodInfo(w, *img, KmodInfo64Layout::total);
+        findKmodInfo(w, *img, spec.is64 ? KmodInfo64Layout::total : KmodInfo32Layout::total);
         if (w.kmodFileOffset) {
-          auto name = io::ByteReader(*k.executable).sub(*w.kmodFileOffset + KmodInfo64Layout::name, KMOD_MAX_NAME);
+          const uint32_t nameAt = spec.is64 ? KmodInfo64Layout::name : KmodInfo32Layout::name;
+          auto name = io::ByteReader(*k.executable).sub(*w.kmodFileOffset + nameAt, KMOD_MAX_NAME);
           if (name)
             if (auto text = name->fixedString(KMOD_MAX_NAME)) w.out.kmodName = *text;
         }

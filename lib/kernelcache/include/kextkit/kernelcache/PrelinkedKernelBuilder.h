@@ -30,7 +30,8 @@ struct BuilderKext {
 /// How to build.
 struct BuildOptions {
   Layout layout = Layout::Split;
-  /// x86_64 (split, fileset) or arm64 (any layout; merged caches are arm64).
+  /// x86_64 (split, fileset), i386 (split, 32-bit, as 10.5/10.6) or arm64 (any layout; merged
+  /// caches are arm64).
   macho::Arch arch{macho::CPU_TYPE_X86_64, macho::CPU_SUBTYPE_X86_64_ALL};
   /// Fill kmod_info.address, size and hdr_size in the copy placed in the cache, as the kernel
   /// linker does; false places the executables unchanged.
@@ -80,7 +81,7 @@ struct BuiltKernel {
 /// code in the cache (as kextcache links only real kexts); their executable's LC_UUID becomes
 /// _PrelinkInterfaceUUID. In the merged layout the executables are copied as opaque code (any
 /// arch), one after the other, with a synthesized kmod_info each. Errors: InvalidArgument for a
-/// merged layout on a non-arm64 arch or an unsupported arch, for an executable that is not a
+/// merged layout on a non-arm64 arch, an i386 layout other than split, or an unsupported arch, for an executable that is not a
 /// thin Mach-O (of the cache's arch, except in the merged layout), or for a kext without
 /// CFBundleIdentifier; the writer's errors.
 Expected<BuiltKernel> buildPrelinkedKernel(const std::vector<BuilderKext>& kexts, const BuildOptions& options);
