@@ -115,8 +115,9 @@ class Kernelcache {
  public:
   /// Opens `file` (the whole input). Steps, each with its own errors:
   ///  1. fat → the slice chosen by options.arch (NotFound if there is none); thin → the file;
-  ///  2. 'comp' → decompressComp() (limit, exact size, Adler-32); else the slice itself; a
-  ///     decompressed image that is itself fat is thinned again;
+  ///  2. 'comp' → decompressComp() (limit, exact size); else the slice itself; a decompressed
+  ///     image that is itself fat is thinned again. The Adler-32 is verified on a second thread
+  ///     while steps 3-6 run, and a mismatch is the error reported when there is one;
   ///  3. the image opens as a macho::MachOImage (errors say "decompressed image" when the
   ///     offsets are in the decompressed bytes);
   ///  4. the layout is MH_FILESET → Fileset; a non-empty __PRELINK_INFO,__kmod_info → Merged;
