@@ -1,8 +1,8 @@
 // Property: MachOImage::open (the full load-command walk) never crashes on arbitrary bytes,
 // and on success every range it reports lies inside the input: segment file ranges, section
 // data, address translations, fileset members (opened with openAt); the identity rewrite of
-// the load commands reproduces them byte for byte; taking a fileset member out never crashes
-// and yields a Mach-O that opens. Any violation calls __builtin_trap().
+// the load commands reproduces them byte for byte; taking a fileset member out never crashes.
+// Any violation calls __builtin_trap().
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -58,10 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!m) continue;
     if (m->headerOffset() != e.fileoff) __builtin_trap();
     check(*m, in);
-    auto out = extractFilesetMember(*m, size);
-    if (out && !MachOImage::open(*out)) {
-      // A member whose tables overlap others may not reopen; only crashes are findings.
-    }
+    (void)extractFilesetMember(*m, size);  // a member whose tables overlap others may not reopen
   }
   return 0;
 }

@@ -137,9 +137,11 @@ class Kernelcache {
   /// Kernelcache.
   static Expected<Kernelcache> open(DecodedCache&& decoded, const OpenOptions& options = {});
 
+  /// Move-only: the image and its views move together.
   Kernelcache(Kernelcache&&) noexcept;
+  /// Move-only (see the move constructor).
   Kernelcache& operator=(Kernelcache&&) noexcept;
-  ~Kernelcache();
+  ~Kernelcache();  ///< frees the decompressed image
 
   /// True if the input has a fat header.
   bool fat() const { return fat_; }

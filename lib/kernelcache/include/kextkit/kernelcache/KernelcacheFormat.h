@@ -41,23 +41,23 @@ constexpr uint32_t kPrelinkedKernelHeaderSize = 384;
 // ---------------------------------------------------------------------------------------------
 // XNU libkern/libkern/prelink.h: segments, sections and prelink info keys.
 
-constexpr std::string_view kPrelinkTextSegment = "__PRELINK_TEXT";
-constexpr std::string_view kPrelinkTextSection = "__text";
-constexpr std::string_view kPrelinkInfoSegment = "__PRELINK_INFO";
-constexpr std::string_view kPrelinkInfoSection = "__info";
+constexpr std::string_view kPrelinkTextSegment = "__PRELINK_TEXT";  ///< segment holding the linked kext executables (split layout)
+constexpr std::string_view kPrelinkTextSection = "__text";  ///< its section
+constexpr std::string_view kPrelinkInfoSegment = "__PRELINK_INFO";  ///< segment holding the prelink info (and merged-cache tables)
+constexpr std::string_view kPrelinkInfoSection = "__info";  ///< the IOCFSerialize XML of the prelink info dictionary
 constexpr std::string_view kBuiltinKmodInfoSection = "__kmod_info";    ///< merged iOS 12+ caches
 constexpr std::string_view kBuiltinKmodStartSection = "__kmod_start";  ///< merged iOS 12+ caches
 
-constexpr std::string_view kPrelinkInfoDictionaryKey = "_PrelinkInfoDictionary";
-constexpr std::string_view kPrelinkExecutableLoadKey = "_PrelinkExecutableLoadAddr";
-constexpr std::string_view kPrelinkExecutableSourceKey = "_PrelinkExecutableSourceAddr";
-constexpr std::string_view kPrelinkExecutableSizeKey = "_PrelinkExecutableSize";
-constexpr std::string_view kPrelinkKmodInfoKey = "_PrelinkKmodInfo";
-constexpr std::string_view kPrelinkInterfaceUUIDKey = "_PrelinkInterfaceUUID";
-constexpr std::string_view kPrelinkBundlePathKey = "_PrelinkBundlePath";
-constexpr std::string_view kPrelinkExecutableRelativePathKey = "_PrelinkExecutableRelativePath";
-constexpr std::string_view kPrelinkLinkKASLROffsetsKey = "_PrelinkLinkKASLROffsets";
-constexpr std::string_view kPrelinkKCIDKey = "_PrelinkKCID";
+constexpr std::string_view kPrelinkInfoDictionaryKey = "_PrelinkInfoDictionary";  ///< top-level array of per-kext info dictionaries
+constexpr std::string_view kPrelinkExecutableLoadKey = "_PrelinkExecutableLoadAddr";  ///< the kext's link (load) address
+constexpr std::string_view kPrelinkExecutableSourceKey = "_PrelinkExecutableSourceAddr";  ///< where the kext's bytes sit in the image
+constexpr std::string_view kPrelinkExecutableSizeKey = "_PrelinkExecutableSize";  ///< length of the linked executable
+constexpr std::string_view kPrelinkKmodInfoKey = "_PrelinkKmodInfo";  ///< address of the kext's kmod_info, or 0
+constexpr std::string_view kPrelinkInterfaceUUIDKey = "_PrelinkInterfaceUUID";  ///< LC_UUID of an interface kext's executable (not itself in the cache)
+constexpr std::string_view kPrelinkBundlePathKey = "_PrelinkBundlePath";  ///< the bundle's path on its volume
+constexpr std::string_view kPrelinkExecutableRelativePathKey = "_PrelinkExecutableRelativePath";  ///< the executable's path inside the bundle
+constexpr std::string_view kPrelinkLinkKASLROffsetsKey = "_PrelinkLinkKASLROffsets";  ///< u32 count then u32 offsets into the prelink text (newer builds)
+constexpr std::string_view kPrelinkKCIDKey = "_PrelinkKCID";  ///< 16-byte kernel collection id (newer builds)
 /// Builtin-kext index of a merged cache (XNU OSKext.cpp "ModuleIndex").
 constexpr std::string_view kModuleIndexKey = "ModuleIndex";
 /// `_PrelinkExecutableLoadAddr` of codeless kexts in new kernels (OSKextLibPrivate.h).
@@ -69,8 +69,8 @@ constexpr std::string_view kPrelinkKeyPrefix = "_Prelink";
 // ---------------------------------------------------------------------------------------------
 // XNU osfmk/mach/kmod.h: kmod_info_t, #pragma pack(4), KMOD_MAX_NAME 64.
 
-constexpr uint32_t KMOD_MAX_NAME = 64;
-constexpr uint32_t KMOD_INFO_VERSION = 1;
+constexpr uint32_t KMOD_MAX_NAME = 64;     ///< size of kmod_info.name and .version
+constexpr uint32_t KMOD_INFO_VERSION = 1;  ///< kmod_info.info_version
 
 /// Field offsets and size of kmod_info in 64-bit kernels (apple-formats.md §3.4).
 struct KmodInfo64Layout {
