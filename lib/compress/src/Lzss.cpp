@@ -37,6 +37,67 @@ inline uint8_t initialRingByte(int64_t before) {  // before = o - d, in [-4096, 
   return before >= -static_cast<int64_t>(kInitialR) ? kInitialFill : 0;
 }
 
+// Fast loop bounds, per flag group: at most kMaxGroupBytes source bytes; the group's items
+// start at most 7 * 18 output bytes in and each writes 24 bytes (the surplus is overwritten
+// by later items), so kFastRoom output bytes.
+constexpr size_t kFastRoom = 7 * F + 24;
+constexpr size_t kFastIn = kMaxGroupBytes;
+
+// Decodes whole flag groups while a group fits (n - s >= kFastIn, size - o >= kFastRoom)
+// and o >= N, which means every match source o - d (d <= 4096) is already in the output,
+// so the initial ring never has to be consulted. No per-item bounds checks, and no
+// data-dependent branch for the literal/match choice (mispredicting it would cost more than
+// all the work). A separate function with few live values, so that nothing is spilled.
+[[gnu::noinline]] void fastGroups(const uint8_t* in, size_t n, uint8_t* out, size_t size,
+                                  size_t& sRef, size_t& oRef) {
+  size_t s = sRef;
+  size_t o = oRef;
+  while (n - s >= kFastIn && size - o >= kFastRoom) {
+    unsigned f = in[s++];
+    auto item = [&](unsigned bit) {
+      uint32_t b0 = in[s];
+      uint32_t b1 = in[s + 1];
+      // lit: all-ones for a literal, zero for a match; selects with masks, not branches.
+      uint32_t lit = 0u - bit;
+      // The distance of ring slot pos from output index o (see matchDistance).
+      uint32_t d = ((static_cast<uint32_t>(o) + (kInitialR - 1) - (b0 | ((b1 & 0xf0) << 4))) &
+                    (N - 1)) + 1;
+      uint32_t len = (((b1 & 0x0f) + kMinMatch) & ~lit) | bit;
+      uint8_t* dst = out + o;
+      const uint8_t* from = dst - d;  // for a literal, d is meaningless but from is in bounds
+      if (__builtin_expect(((d - 8) >> 31) & ~lit, 0)) {
+        // A match less than 8 bytes back repeats a short pattern: copy byte by byte.
+        for (uint32_t k = 0; k < len; ++k) dst[k] = from[k];
+      } else {
+        // Copy 24 bytes; each 8-byte word only reads bytes written before it, so overlap is
+        // fine. A literal then replaces the first byte (the rest is overwritten later).
+        uint64_t w0;
+        uint64_t w1;
+        uint64_t w2;
+        std::memcpy(&w0, from, 8);
+        w0 ^= (w0 ^ b0) & (lit & 0xff);
+        std::memcpy(dst, &w0, 8);
+        std::memcpy(&w1, from + 8, 8);
+        std::memcpy(dst + 8, &w1, 8);
+        std::memcpy(&w2, from + 16, 8);
+        std::memcpy(dst + 16, &w2, 8);
+      }
+      o += len;
+      s += 2 - bit;
+    };
+    item(f & 1);
+    item((f >> 1) & 1);
+    item((f >> 2) & 1);
+    item((f >> 3) & 1);
+    item((f >> 4) & 1);
+    item((f >> 5) & 1);
+    item((f >> 6) & 1);
+    item(f >> 7);
+  }
+  sRef = s;
+  oRef = o;
+}
+
 Error excessError(Bytes src, size_t s, unsigned flags, unsigned bitsLeft, uint64_t expected) {
   // Output is complete but source bytes remain. If they form at least one more whole item,
   // the stream really produces more than `expected`; otherwise they are just trailing bytes.
@@ -88,48 +149,10 @@ Expected<std::vector<uint8_t>> lzssDecode(Bytes src, uint64_t expectedSize, uint
   unsigned flags = 0;
   unsigned bitsLeft = 0;
 
-  // Fast loop bounds, per flag group: the group's items start at most 7 * 18 output bytes
-  // in, and each item copies 24 bytes (the surplus is overwritten by later items), so
-  // kFastRoom output bytes; a literal copies its 24 bytes from the source, starting at most
-  // 1 + 7 * 2 bytes into the group, so kFastIn source bytes.
-  constexpr size_t kFastRoom = 7 * F + 24;
-  constexpr size_t kFastIn = 1 + 7 * 2 + 24;
-
   while (o < size) {
-    // Fast path: whole groups, no per-item bounds checks and no data-dependent branch for the
-    // literal/match choice (mispredicting it would cost more than all the work). o >= N
-    // means every match source o - d (d <= 4096) is already in the output, so the initial
-    // ring never has to be consulted.
+    // Fast path (see fastGroups), once the output holds a full ring.
     if (o >= N && n - s >= kFastIn && size - o >= kFastRoom) {
-      unsigned f = in[s++];
-      for (int b = 0; b < 8; ++b, f >>= 1) {
-        uint32_t b0 = in[s];
-        uint32_t b1 = in[s + 1];
-        // All-ones for a literal, zero for a match; selects with masks, not branches.
-        uint32_t lit = 0u - (f & 1);
-        uint32_t d = matchDistance(o, b0 | ((b1 & 0xf0) << 4));
-        uint32_t len = (((b1 & 0x0f) + kMinMatch) & ~lit) | (1 & lit);
-        uint8_t* dst = out + o;
-        uintptr_t fromMatch = reinterpret_cast<uintptr_t>(dst - d);
-        uintptr_t fromLit = reinterpret_cast<uintptr_t>(in + s);
-        const uint8_t* from = reinterpret_cast<const uint8_t*>(
-            fromMatch ^ ((fromMatch ^ fromLit) & static_cast<uintptr_t>(static_cast<int32_t>(lit))));
-        if (__builtin_expect(((d - 8) >> 31) & ~lit, 0)) {
-          // A match less than 8 bytes back repeats a short pattern: copy byte by byte.
-          for (uint32_t k = 0; k < len; ++k) dst[k] = from[k];
-        } else {
-          // Each 8-byte word only reads bytes written before it, so overlap is fine.
-          uint64_t w;
-          std::memcpy(&w, from, 8);
-          std::memcpy(dst, &w, 8);
-          std::memcpy(&w, from + 8, 8);
-          std::memcpy(dst + 8, &w, 8);
-          std::memcpy(&w, from + 16, 8);
-          std::memcpy(dst + 16, &w, 8);
-        }
-        o += len;
-        s += 2 + lit;  // lit is -1 for a literal
-      }
+      fastGroups(in, n, out, size, s, o);
       continue;
     }
 

@@ -135,10 +135,11 @@ template <bool kWide>
 void Encoder::parse(size_t end) {
   const uint8_t* const p = p_;
   const size_t n = n_;
-  uint16_t* const head4 = head4_;
-  uint16_t* const head3 = head3_;
-  uint16_t* const prev = prev_;
-  uint8_t* const stage = stage_;
+  // Tables are used through `this` (one base register for all of them); scalars are locals.
+  auto& head4 = head4_;
+  auto& head3 = head3_;
+  auto& prev = prev_;
+  auto& stage = stage_;
   size_t i = i_;
   size_t o = o_;
   size_t flagAt = flagAt_;
