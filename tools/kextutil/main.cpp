@@ -120,7 +120,7 @@ class Kextutil {
   std::unique_ptr<kext::DependencyResolver> resolver_;
   std::set<std::string> seenPaths_;
   std::map<std::string, size_t> byPath_;  ///< normalized bundle path -> catalog index
-  std::map<std::string, std::vector<std::string>> unopenable_;  ///< named kexts IOKitUser could not open
+  std::map<std::string, kext::ValidationResult> unopenable_;  ///< named kexts IOKitUser could not open, and why
 };
 
 int Kextutil::checkPath(const std::string& path, bool kextSuffix) {
@@ -160,9 +160,7 @@ void Kextutil::addTree(const std::string& pathIn, kext::KextOrigin origin) {
       byPath_[key] = *index;
     } else if (origin == kext::KextOrigin::Named) {
       // Not a kext IOKitUser can create; remember why for the report.
-      kext::ValidationResult v = kext::validateKext(*shared, vopts_);
-      std::vector<std::string> lines = v.messages;
-      unopenable_[key] = lines;
+      unopenable_[key] = kext::validateKext(*shared, vopts_);
     }
   }
 }
@@ -452,8 +450,9 @@ int Kextutil::run() {
     auto it = byPath_.find(key);
     if (it == byPath_.end()) {
       // IOKitUser cannot create a kext from this bundle: report why, exit "not found".
-      r.messages = unopenable_[key];
-      r.diagnostics = kext::validateKext(kext::KextBundle::load(r.path), vopts_).diagnostics;
+      const kext::ValidationResult& v = unopenable_[key];
+      r.messages = v.messages;
+      r.diagnostics = v.diagnostics;
       r.exit = kExitNotFound;
       fail(kExitNotFound);
       reports.push_back(std::move(r));
