@@ -183,7 +183,42 @@ TEST_CASE("authentication: fixing a user's checkout") {
   REQUIRE(applyPermissionFixes(plan));
   CHECK(authenticateBundle(k).empty());
 
+  // The same through the commands kextutil prints: chown -R, chmod -R go-w.
+  for (const auto& e : fs::recursive_directory_iterator(k)) REQUIRE(::chown(e.path().c_str(), 1000, 1000) == 0);
+  REQUIRE(::chown(k.c_str(), 1000, 1000) == 0);
+  REQUIRE(::chmod((k + "/Contents/MacOS").c_str(), 0777) == 0);
+  REQUIRE(::chmod((k + "/Contents/PlugIns/P.kext/Contents/Info.plist").c_str(), 0666) == 0);
+  std::vector<PermissionCommand> commands = permissionCommands(k, authenticateBundle(k), {});
+  REQUIRE(commands.size() == 2);
+  CHECK(commands[0].kind == PermissionCommand::Kind::ChownRecursive);
+  CHECK(commands[0].path == k);
+  CHECK(commands[1].kind == PermissionCommand::Kind::ClearGroupOtherWrite);
+  REQUIRE(applyPermissionCommands(commands));
+  CHECK(authenticateBundle(k).empty());
+  // Like chmod -R, the plugins were fixed too.
+  struct stat st {};
+  REQUIRE(::stat((k + "/Contents/PlugIns/P.kext/Contents/Info.plist").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0644);
+  CHECK(st.st_uid == 0);
+  CHECK(permissionCommands(k, authenticateBundle(k), {}).empty());
+
+  // Under the strict policy, items with extra bits get their own chmod.
+  REQUIRE(::chmod((k + "/Contents/Resources/data.txt").c_str(), 0775) == 0);
+  AuthOptions strict;
+  strict.strictPermissions = true;
+  std::vector<PermissionCommand> s = permissionCommands(k, authenticateBundle(k, strict), strict);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].kind == PermissionCommand::Kind::ClearGroupOtherWrite);
+  CHECK(s[1].kind == PermissionCommand::Kind::Chmod);
+  CHECK(s[1].path == k + "/Contents/Resources/data.txt");
+  CHECK(s[1].mode == 0644);
+  REQUIRE(applyPermissionCommands(s));
+  CHECK(authenticateBundle(k, strict).empty());
+
   // A failing change names the path and the OS reason.
+  Status gone = applyPermissionCommands({PermissionCommand{PermissionCommand::Kind::ChownRecursive, t / "gone"}});
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().describe() == t / "gone" + ": cannot change the owner to 0:0: No such file or directory");
   Status missing = applyPermissionFixes({PermissionFix{t / "gone", true, std::nullopt}});
   REQUIRE_FALSE(missing);
   CHECK(missing.error().describe() == t / "gone" + ": cannot change the owner to 0:0: No such file or directory");

@@ -40,26 +40,23 @@ std::string shellQuote(const std::string& s) {
   return out + "'";
 }
 
-std::vector<std::string> fixCommands(const std::vector<kext::PermissionFix>& fixes) {
+std::vector<std::string> fixCommands(const std::vector<kext::PermissionCommand>& commands) {
   std::vector<std::string> out;
-  std::string chown;
-  for (const auto& f : fixes)
-    if (f.chownToRoot) chown += " " + shellQuote(f.path);
-  if (!chown.empty()) out.push_back("chown 0:0" + chown);
-  std::vector<std::pair<mode_t, std::string>> chmods;
-  for (const auto& f : fixes) {
-    if (!f.mode) continue;
-    auto it = std::find_if(chmods.begin(), chmods.end(), [&](const auto& p) { return p.first == *f.mode; });
-    if (it == chmods.end()) {
-      chmods.emplace_back(*f.mode, "");
-      it = chmods.end() - 1;
+  for (const kext::PermissionCommand& c : commands) {
+    switch (c.kind) {
+      case kext::PermissionCommand::Kind::ChownRecursive:
+        out.push_back("chown -R 0:0 " + shellQuote(c.path));
+        break;
+      case kext::PermissionCommand::Kind::ClearGroupOtherWrite:
+        out.push_back("chmod -R go-w " + shellQuote(c.path));
+        break;
+      case kext::PermissionCommand::Kind::Chmod: {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%03o", static_cast<unsigned>(c.mode));
+        out.push_back(std::string("chmod ") + buf + " " + shellQuote(c.path));
+        break;
+      }
     }
-    it->second += " " + shellQuote(f.path);
-  }
-  for (const auto& [mode, paths] : chmods) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%03o", static_cast<unsigned>(mode));
-    out.push_back(std::string("chmod ") + buf + paths);
   }
   return out;
 }

@@ -19,8 +19,7 @@ std::string formatDiagnostics(const kext::Diagnostics& d, const std::vector<kext
 /// Shell-quotes a path with single quotes ('it'\''s').
 std::string shellQuote(const std::string& s);
 
-/// The commands that apply `fixes`: one "chown 0:0 PATH..." listing every item whose owner is
-/// wrong, then one "chmod MODE PATH..." per target mode (octal), in first-occurrence order.
-std::vector<std::string> fixCommands(const std::vector<kext::PermissionFix>& fixes);
+/// Shell text of each command: "chown -R 0:0 'PATH'", "chmod -R go-w 'PATH'", "chmod 644 'PATH'".
+std::vector<std::string> fixCommands(const std::vector<kext::PermissionCommand>& commands);
 
 }  // namespace kextkit::tools::kextutil

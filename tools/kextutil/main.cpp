@@ -202,8 +202,8 @@ void Kextutil::test(KextReport& r) {
   if (!skipAuthentication_) {
     std::vector<kext::AuthIssue> issues = catalog_.authentication(k);
     if (!kext::isAuthentic(issues) && o_.fixPermissions) {
-      std::vector<kext::PermissionFix> plan = kext::planPermissionFixes(issues, aopts_);
-      Status st = kext::applyPermissionFixes(plan);
+      std::vector<kext::PermissionCommand> plan = kext::permissionCommands(r.path, issues, aopts_);
+      Status st = kext::applyPermissionCommands(plan);
       for (const std::string& c : fixCommands(plan)) r.fixed.push_back(c);
       if (!st) r.messages.push_back(st.error().describe());
       issues = kext::authenticateBundle(r.path, aopts_);
@@ -212,7 +212,7 @@ void Kextutil::test(KextReport& r) {
     addAuthDiagnostics(r, issues);
     if (!*r.authentic) {
       looksGood = false;
-      r.fixes = fixCommands(kext::planPermissionFixes(issues, aopts_));
+      r.fixes = fixCommands(kext::permissionCommands(r.path, issues, aopts_));
     }
   }
 

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -149,6 +150,81 @@ Status applyPermissionFixes(const std::vector<PermissionFix>& fixes) {
     if (f.mode && ::chmod(f.path.c_str(), *f.mode) != 0) {
       Error e(ErrorCode::Io, std::string("cannot change the mode: ") + std::strerror(errno));
       e.file = f.path;
+      return e;
+    }
+  }
+  return {};
+}
+
+std::vector<PermissionCommand> permissionCommands(const std::string& bundlePath, const std::vector<AuthIssue>& issues,
+                                                  const AuthOptions& options) {
+  std::vector<PermissionCommand> out;
+  bool owner = false, groupOtherWrite = false;
+  for (const AuthIssue& i : issues) {
+    if (i.kind != AuthIssue::Kind::BadOwnerOrMode) continue;
+    owner = owner || i.uid != 0 || i.gid != 0;
+    groupOtherWrite = groupOtherWrite || (i.mode & (S_IWGRP | S_IWOTH));
+  }
+  if (owner) out.push_back({PermissionCommand::Kind::ChownRecursive, bundlePath});
+  if (groupOtherWrite) out.push_back({PermissionCommand::Kind::ClearGroupOtherWrite, bundlePath});
+  if (options.strictPermissions) {
+    for (const AuthIssue& i : issues) {
+      if (i.kind != AuthIssue::Kind::BadOwnerOrMode && i.kind != AuthIssue::Kind::TooPermissive) continue;
+      const mode_t bits = i.mode & kPermissionBits & ~(S_IWGRP | S_IWOTH);
+      const mode_t allowed = bits & allowedPermissionBits(i, options);
+      if (allowed != bits) out.push_back({PermissionCommand::Kind::Chmod, i.path, allowed});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// nftw() has no user pointer: the walk's state lives here for the duration of one call.
+thread_local PermissionCommand::Kind gTreeKind;
+thread_local int gTreeErrno;
+thread_local std::string gTreeFailedPath;
+
+int treeVisit(const char* path, const struct stat* st, int type, struct FTW*) {
+  int rc = 0;
+  if (gTreeKind == PermissionCommand::Kind::ChownRecursive) {
+    rc = ::lchown(path, 0, 0);
+  } else if (type != FTW_SL && type != FTW_SLN) {
+    rc = ::chmod(path, st->st_mode & kPermissionBits & ~(S_IWGRP | S_IWOTH));
+  }
+  if (rc != 0) {
+    gTreeErrno = errno;
+    gTreeFailedPath = path;
+    return 1;  // stop the walk
+  }
+  return 0;
+}
+
+}  // namespace
+
+Status applyPermissionCommands(const std::vector<PermissionCommand>& commands) {
+  for (const PermissionCommand& c : commands) {
+    if (c.kind == PermissionCommand::Kind::Chmod) {
+      if (::chmod(c.path.c_str(), c.mode) != 0) {
+        Error e(ErrorCode::Io, std::string("cannot change the mode: ") + std::strerror(errno));
+        e.file = c.path;
+        return e;
+      }
+      continue;
+    }
+    gTreeKind = c.kind;
+    gTreeErrno = 0;
+    gTreeFailedPath.clear();
+    // The directory is changed before its contents (pre-order), so a chmod that removes write
+    // permission cannot lock the walk out; 64 descriptors at most, links not followed.
+    const int rc = ::nftw(c.path.c_str(), treeVisit, 64, FTW_PHYS);
+    if (rc != 0) {
+      const int err = gTreeErrno ? gTreeErrno : errno;
+      Error e(ErrorCode::Io, std::string(c.kind == PermissionCommand::Kind::ChownRecursive
+                                             ? "cannot change the owner to 0:0: "
+                                             : "cannot remove group/other write permission: ") +
+                                 std::strerror(err));
+      e.file = gTreeFailedPath.empty() ? c.path : gTreeFailedPath;
       return e;
     }
   }

@@ -75,6 +75,33 @@ struct PermissionFix {
 /// with allowedPermissionBits() where they exceed it.
 std::vector<PermissionFix> planPermissionFixes(const std::vector<AuthIssue>& issues, const AuthOptions& options);
 
+/// One shell-style command that fixes a bundle (what kextutil prints and -fix-permissions does).
+struct PermissionCommand {
+  enum class Kind {
+    ChownRecursive,         ///< chown -R 0:0 PATH: the path and everything below it (links not followed)
+    ClearGroupOtherWrite,   ///< chmod -R go-w PATH
+    Chmod,                  ///< chmod MODE PATH (following a link, as the walk does)
+  };
+  Kind kind;
+  std::string path;
+  mode_t mode = 0;  ///< Chmod only
+};
+
+/// The commands that make a bundle pass, from its authentication issues: "chown -R 0:0" on the
+/// bundle when any item has the wrong owner, "chmod -R go-w" on the bundle when any item is
+/// writable by group or others, then, under the strict policy, one "chmod" per remaining item
+/// with its permission bits masked to allowedPermissionBits() (write bits for group and others
+/// already removed). Like the equivalent chown -R/chmod -R, the recursive commands also change
+/// the bundle's plugins, which need the same for their own authentication. Empty when nothing
+/// is to fix.
+std::vector<PermissionCommand> permissionCommands(const std::string& bundlePath, const std::vector<AuthIssue>& issues,
+                                                  const AuthOptions& options);
+
+/// Runs the commands in order with lchown(2)/chmod(2) over the tree (nftw, symbolic links not
+/// followed by the recursive ones). Stops at the first failure: an Io error naming the path and
+/// the OS reason (EPERM when a non-root process changes ownership).
+Status applyPermissionCommands(const std::vector<PermissionCommand>& commands);
+
 /// Applies the fixes with chown(2) (ownership first: it may clear setuid bits) and chmod(2),
 /// following symlinks as the walk does. Stops at the first failure: an Io error naming the path
 /// and the OS reason (EPERM when a non-root process changes ownership).
