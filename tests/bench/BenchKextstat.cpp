@@ -72,14 +72,18 @@ Expected<std::vector<uint8_t>> buildCache(const Options& o, size_t* kextCount, u
   if (perRound == 0) return Error(ErrorCode::NotFound, "no kext executables in " + o.kextsDir);
   const uint64_t target = uint64_t{o.sizeMb} << 20;
   std::vector<kernelcache::BuilderKext> all = base;
-  for (unsigned round = 1; perRound * (round) < target; ++round) {
+  uint64_t total = perRound;
+  // Copies under new identifiers, one kext at a time, until the code reaches the target size.
+  for (unsigned round = 1; total < target; ++round) {
     for (kernelcache::BuilderKext k : base) {
+      if (total >= target) break;
       if (!k.executable) continue;
       plist::Dict* d = k.info.asDict();
       const std::string* id = d->find("CFBundleIdentifier") ? d->find("CFBundleIdentifier")->asString() : nullptr;
       if (!id) continue;
       d->set("CFBundleIdentifier", plist::Value(*id + ".copy" + std::to_string(round)));
       k.bundlePath = "/Library/Extensions/Copy" + std::to_string(round) + k.bundlePath.substr(k.bundlePath.rfind('/'));
+      total += (k.executable->size() + 0xfff) & ~uint64_t{0xfff};
       all.push_back(std::move(k));
     }
   }
