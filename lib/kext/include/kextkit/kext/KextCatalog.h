@@ -60,7 +60,9 @@ class KextCatalog {
   /// `arch` selects arch-specific Info.plist keys, executable slices and the LP64 rules.
   explicit KextCatalog(macho::Arch arch, VersionEra era = VersionEra::Modern) : arch_(arch), era_(era) {}
 
+  /// The architecture the catalog's records describe.
   macho::Arch arch() const { return arch_; }
+  /// The version grammar of the catalog's records.
   VersionEra era() const { return era_; }
 
   /// Adds a record; returns its index.
@@ -81,8 +83,11 @@ class KextCatalog {
   size_t addPrelinked(const plist::Value& info, std::string path, std::function<Expected<ExecutableBytes>()> executable,
                       const ValidationOptions& validation);
 
+  /// Number of records.
   size_t size() const { return records_.size(); }
+  /// Record `i` (i < size()).
   const KextRecord& record(size_t i) const { return records_[i]; }
+  /// Facts of record `i`.
   const KextFacts& facts(size_t i) const { return records_[i].facts; }
 
   /// The kexts with this identifier, the one Apple's lookups pick first: highest version, then

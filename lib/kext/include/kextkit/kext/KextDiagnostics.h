@@ -28,7 +28,9 @@ inline constexpr std::array<DiagnosticGroup, 5> kDiagnosticGroups = {
 std::string_view diagnosticGroupTitle(DiagnosticGroup group);
 
 /// Apple's diagnostic key strings, verbatim (IOKitUser OSKext.c kOSKextDiagnostic*Key and
-/// kOSKextDependency*). They are the keys of the diagnostics dictionaries kextutil prints.
+/// kOSKextDependency*): each constant is the Apple string of the same name without the
+/// kOSKextDiagnostic/kOSKextDependency prefix. They are the keys of the diagnostics
+/// dictionaries kextutil prints; the comments below say which group each belongs to.
 namespace diag {
 // Validation and authentication.
 inline constexpr std::string_view kFileNotFound = "File not found";
