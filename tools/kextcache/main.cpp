@@ -51,23 +51,8 @@ int main(int argc, char** argv) {
   app.add_flag("--lzvn", o.lzvn, "Compress with LZVN ('complzvn')");
   app.add_option("--max-size", maxSize, "Refuse input images larger than this once decompressed (default 1G; K, M, G suffixes)");
   app.add_option("kext-or-directory", o.inputs, "A .kext bundle, or a directory whose *.kext children are used");
-  std::vector<std::string> args = tools::normalizeAppleArgs(
-      argc, argv,
-      {"mkext", "mkext1", "mkext2", "arch", "bundle-id", "local-root", "local-root-all", "network-root",
-       "network-root-all", "safe-boot", "safe-boot-all", "volume-root", "no-authentication", "print-diagnostics",
-       "quiet", "verbose", "force", "help", "threads", "prelinked-kernel", "kernel", "compressed", "uncompressed",
-       "lzss", "lzvn", "max-size"});
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return kExitOK;
-  } catch (const CLI::ParseError& e) {
-    tools::printError(e.what());
-    std::fputs("Try 'kextcache -help' for more information.\n", stderr);
-    return kExitUsage;
-  }
+  const char* usage = "Try 'kextcache -help' for more information.";
+  if (auto status = tools::parseAppleCommandLine(app, argc, argv, usage)) return *status;
   if (!m2.empty()) {
     o.mkextPath = m2;
     o.mkextVersion = 2;

@@ -10,8 +10,8 @@
 #include <memory>
 #include <sys/stat.h>
 
-#include "../kextutil/CacheKexts.h"
 #include "AppleArgs.h"
+#include "KextInputs.h"
 #include "Report.h"
 #include "kextkit/kext/KextCatalog.h"
 #include "kextkit/kext/KextDiscovery.h"
@@ -49,30 +49,6 @@ struct Options {
   std::string arch;
   std::vector<std::string> kexts;
 };
-
-std::string stripSlashes(std::string p) {
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
-}
-
-// kext_tools checkPath().
-int checkPath(const std::string& path, bool kextSuffix) {
-  const std::string p = stripSlashes(path);
-  if (kextSuffix && !kext::isKextName(fs::path(p).filename().string())) {
-    tools::printError(path + " not of type 'kext'.");
-    return tools::kExUsage;
-  }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    tools::printError("Can't stat " + path + " - " + std::strerror(errno) + ".");
-    return tools::kExNoInput;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    tools::printError(path + " is not a directory.");
-    return tools::kExNoInput;
-  }
-  return kExitOK;
-}
 
 /// The catalog for one arch: repository kexts (with plugins), then the kext itself.
 struct ArchCatalog {
@@ -246,22 +222,22 @@ int Kextlibs::run() {
     std::fprintf(stderr, "usage: kextlibs [options] kext\n\nuse kextlibs -help for a list of options\n");
     return tools::kExUsage;
   }
-  if (int st = checkPath(o_.kexts[0], true); st != kExitOK) return st;
+  if (int st = tools::checkKextPath(o_.kexts[0], true); st != kExitOK) return st;
   if (o_.kexts.size() > 1) {
     tools::printError("Too many arguments starting at '" + o_.kexts[1] + "'.");
     std::fprintf(stderr, "usage: kextlibs [options] kext\n\nuse kextlibs -help for a list of options\n");
     return tools::kExUsage;
   }
   for (const std::string& r : o_.repositories)
-    if (int st = checkPath(r, false); st != kExitOK) return st;
-  kextPath_ = stripSlashes(o_.kexts[0]);
+    if (int st = tools::checkKextPath(r, false); st != kExitOK) return st;
+  kextPath_ = tools::stripTrailingSlashes(o_.kexts[0]);
 
   // With no -r (or with -e), the system extensions folders come first.
   if (o_.repositories.empty() || o_.systemExtensions)
     for (const char* dir : kSystemExtensionsFolders) repositories_.push_back(dir);
   for (const std::string& r : o_.repositories)
-    if (std::find(repositories_.begin(), repositories_.end(), stripSlashes(r)) == repositories_.end())
-      repositories_.push_back(stripSlashes(r));
+    if (std::find(repositories_.begin(), repositories_.end(), tools::stripTrailingSlashes(r)) == repositories_.end())
+      repositories_.push_back(tools::stripTrailingSlashes(r));
 
   // The kext on its own, to learn whether it has an executable and which archs.
   kext::KextBundle bundle = kext::KextBundle::load(kextPath_);
@@ -402,21 +378,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", o.quiet, "Print nothing; report through the exit status only");
   app.add_flag("-v,--verbose", o.verbose, "Accepted for compatibility");
   app.add_option("kext", o.kexts, "The kext to find libraries for");
-  std::vector<std::string> args = tools::normalizeAppleArgs(
-      argc, argv,
-      {"help", "xml", "compatible-versions", "system-extensions", "repository", "kernel", "all-symbols",
-       "undef-symbols", "onedef-symbols", "multdef-symbols", "non-kpi", "unsupported", "arch", "quiet", "verbose"});
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return kExitOK;
-  } catch (const CLI::ParseError& e) {
-    tools::printError(e.what());
-    std::fputs("Try 'kextlibs -help' for more information.\n", stderr);
-    return tools::kExUsage;
-  }
+  const char* usage = "Try 'kextlibs -help' for more information.";
+  if (auto status = tools::parseAppleCommandLine(app, argc, argv, usage)) return *status;
   Kextlibs k(o);
   return k.run();
 }

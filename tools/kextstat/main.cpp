@@ -222,20 +222,8 @@ int main(int argc, char** argv) {
   app.add_option("--slice", o.slice, "Use this architecture's slice of a fat cache (default: x86_64 if present, else the first)");
   app.add_option("--max-size", o.maxSize, "Refuse caches whose uncompressed image is larger (default 1G; K, M, G suffixes)");
   app.add_option("cache", o.file, "The prelinked kernel or kernelcache file")->required();
-  std::vector<std::string> args = tools::normalizeAppleArgs(
-      argc, argv, {"list-only", "no-kernel", "arch", "bundle-id", "sort", "json", "slice", "max-size", "help"});
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    tools::printError(e.what());
-    std::fputs("usage: kextstat [-l] [-k] [-a] [-b bundle_id]... [-sort] [--json] [--slice arch] [--max-size N] cache\n",
-               stderr);
-    return tools::kExUsage;
-  }
+  const char* usage = "usage: kextstat [-l] [-k] [-a] [-b bundle_id]... [-sort] [--json] [--slice arch] [--max-size N] cache";
+  if (auto status = tools::parseAppleCommandLine(app, argc, argv, usage)) return *status;
 
   kernelcache::OpenOptions open;
   if (!o.maxSize.empty()) {

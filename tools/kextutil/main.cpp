@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "AppleArgs.h"
-#include "CacheKexts.h"
+#include "KextInputs.h"
 #include "DiagnosticsText.h"
 #include "JsonWriter.h"
 #include "Report.h"
@@ -74,10 +74,6 @@ struct Options {
   std::vector<std::string> addresses;
 };
 
-std::string stripSlashes(std::string p) {
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
-}
 
 /// What kextutil learned about one kext, printed as text or JSON.
 struct KextReport {
@@ -103,7 +99,6 @@ class Kextutil {
   int run();
 
  private:
-  int checkPath(const std::string& path, bool kextSuffix);
   void addTree(const std::string& path, kext::KextOrigin origin);
   void test(KextReport& r);
   void addAuthDiagnostics(KextReport& r, const std::vector<kext::AuthIssue>& issues);
@@ -123,27 +118,8 @@ class Kextutil {
   std::map<std::string, kext::ValidationResult> unopenable_;  ///< named kexts IOKitUser could not open, and why
 };
 
-int Kextutil::checkPath(const std::string& path, bool kextSuffix) {
-  // kext_tools checkPath(): the suffix, then stat, then directory.
-  const std::string p = stripSlashes(path);
-  if (kextSuffix && !kext::isKextName(fs::path(p).filename().string())) {
-    tools::printError(path + " not of type 'kext'.");
-    return tools::kExUsage;
-  }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    tools::printError("Can't stat " + path + " - " + std::strerror(errno) + ".");
-    return tools::kExNoInput;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    tools::printError(path + " is not a directory.");
-    return tools::kExNoInput;
-  }
-  return kExitOK;
-}
-
 void Kextutil::addTree(const std::string& pathIn, kext::KextOrigin origin) {
-  const std::string path = stripSlashes(pathIn);
+  const std::string path = tools::stripTrailingSlashes(pathIn);
   auto found = kext::discoverKexts(path);
   if (!found) {
     if (!o_.quiet && !o_.json) tools::printError(found.error());
@@ -402,9 +378,9 @@ int Kextutil::run() {
   }
 
   for (const std::string& k : o_.kexts)
-    if (int st = checkPath(k, true); st != kExitOK) return st;
+    if (int st = tools::checkKextPath(k, true); st != kExitOK) return st;
   for (const std::string& r : o_.repositories)
-    if (int st = checkPath(r, false); st != kExitOK) return st;
+    if (int st = tools::checkKextPath(r, false); st != kExitOK) return st;
 
   catalog_ = kext::KextCatalog(arch_, era_);
   vopts_.era = era_;
@@ -443,7 +419,7 @@ int Kextutil::run() {
   std::set<size_t> processed;
   for (const std::string& k : o_.kexts) {
     KextReport r;
-    r.path = stripSlashes(k);
+    r.path = tools::stripTrailingSlashes(k);
     std::error_code ec;
     std::string key = fs::weakly_canonical(fs::path(r.path), ec).string();
     if (ec) key = r.path;
@@ -547,23 +523,8 @@ int main(int argc, char** argv) {
   app.add_flag("-A,--use-load-addresses", o.useLoadAddresses, "Not supported");
   app.add_option("-p,--personality", o.personality, "Not supported");
   app.add_option("kext", o.kexts, "A kext bundle to test");
-  std::vector<std::string> args = tools::normalizeAppleArgs(
-      argc, argv,
-      {"help", "no-load", "print-diagnostics", "no-system-extensions", "repository", "dependency", "kernel",
-       "bundle-id", "arch", "no-authentication", "strict-permissions", "fix-permissions", "safe-boot",
-       "no-resolve-dependencies", "version-era", "no-caches", "quiet", "verbose", "json", "load-only", "match-only",
-       "interactive", "interactive-all", "symbols", "address", "use-load-addresses", "personality"});
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return kExitOK;
-  } catch (const CLI::ParseError& e) {
-    tools::printError(e.what());
-    std::fputs("Try 'kextutil -help' for more information.\n", stderr);
-    return tools::kExUsage;
-  }
+  const char* usage = "Try 'kextutil -help' for more information.";
+  if (auto status = tools::parseAppleCommandLine(app, argc, argv, usage)) return *status;
   Kextutil k(o);
   return k.run();
 }

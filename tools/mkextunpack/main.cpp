@@ -110,21 +110,8 @@ int main(int argc, char** argv) {
   app.add_option("--prelink-info", o.prelinkOut, "Kernelcaches: write the prelink info as a standard XML plist to this file");
   app.add_option("--max-size", maxSize, "Kernelcaches: refuse images larger than this once decompressed (default 1G; K, M, G suffixes)");
   app.add_option("mkextfile", o.file, "The mkext archive or kernelcache")->required();
-  std::vector<std::string> args = tools::normalizeAppleArgs(
-      argc, argv, {"arch", "help", "verbose", "json", "directory", "kernel", "prelink-info", "max-size"});
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    tools::printError(e.what());
-    std::fprintf(stderr,
-                 "usage: mkextunpack [-v] [-a arch] [-d output_dir] [--json] [-f] [-kernel file] [-prelink-info file] "
-                 "[--max-size N] mkextfile\n");
-    return tools::kExUsage;
-  }
+  const char* usage = "usage: mkextunpack [-v] [-a arch] [-d output_dir] [--json] [-f] [-kernel file] [-prelink-info file] [--max-size N] mkextfile";
+  if (auto status = tools::parseAppleCommandLine(app, argc, argv, usage)) return *status;
   if (!maxSize.empty()) {
     auto v = tools::parseByteSize(maxSize);
     if (!v) {

@@ -1,23 +1,46 @@
-// Adding the kexts prelinked in a kernelcache to a kext catalog (kextutil -k, kextlibs -k).
-// Header-only so both tools can include it.
-#pragma once
+// Kext arguments and kext sources shared by kextutil and kextlibs.
+#include "KextInputs.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
 #include <memory>
-#include <string>
 
+#include "Report.h"
 #include "kextkit/io/MappedFile.h"
 #include "kextkit/kernelcache/Kernelcache.h"
-#include "kextkit/kext/KextCatalog.h"
+#include "kextkit/kext/KextDiscovery.h"
 
 namespace kextkit::tools {
 
-/// Opens the kernelcache at `path` (its slice for the catalog's arch) and adds every prelinked
-/// kext that has an identifier as a KernelCache record named "<path>:<bundle path>". The
-/// records' executables are extracted from the cache on demand; the cache stays open as long
-/// as a record needs it. Returns the number of kexts added, or the error of opening the file
-/// or the cache (with the file named).
-inline Expected<size_t> addKernelcacheKexts(kext::KextCatalog& catalog, const std::string& path,
-                                            const kext::ValidationOptions& validation) {
+std::string stripTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+int checkKextPath(const std::string& path, bool kextSuffix) {
+  const std::string p = stripTrailingSlashes(path);
+  if (kextSuffix && !kext::isKextName(std::filesystem::path(p).filename().string())) {
+    printError(path + " not of type 'kext'.");
+    return kExUsage;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    printError("Can't stat " + path + " - " + std::strerror(errno) + ".");
+    return kExNoInput;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    printError(path + " is not a directory.");
+    return kExNoInput;
+  }
+  return 0;
+}
+
+Expected<size_t> addKernelcacheKexts(kext::KextCatalog& catalog, const std::string& path,
+                                     const kext::ValidationOptions& validation) {
   auto mapped = io::MappedFile::open(path);
   if (!mapped) return std::move(mapped).error();
   // The mapping (and so the bytes the cache may view) does not move with the object.
