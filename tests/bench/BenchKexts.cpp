@@ -8,8 +8,9 @@
 #include <memory>
 #include <set>
 
-#include "../../tools/kextutil/CacheKexts.h"
 #include "Bench.h"
+#include "CorpusWalk.h"
+#include "KextInputs.h"
 #include "kextkit/kernelcache/KernelcacheWriter.h"
 #include "kextkit/kernelcache/PrelinkedKernelBuilder.h"
 #include "kextkit/kext/Authentication.h"
@@ -28,19 +29,6 @@ struct Options {
   std::string corpus;
   Timing timing;
 };
-
-// Every directory named *.kext below `root` (plugins, nested and odd places included).
-std::vector<std::string> allBundles(const std::string& root) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_directory(ec) && kext::isKextName(it->path().filename().string())) out.push_back(it->path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 struct Tally {
   size_t bundles = 0, valid = 0, authentic = 0, noInfoDictionary = 0, warnings = 0;
@@ -82,7 +70,7 @@ Outcome resolveOne(kext::KextCatalog& c, kext::DependencyResolver& r, size_t i) 
 }
 
 int runKexts(const Options& opt) {
-  const std::vector<std::string> bundles = allBundles(opt.corpus);
+  const std::vector<std::string> bundles = testkit::allKextDirectories(opt.corpus);
   if (bundles.empty()) {
     std::fprintf(stderr, "no *.kext directory under %s\n", opt.corpus.c_str());
     return 1;

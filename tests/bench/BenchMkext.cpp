@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "Bench.h"
+#include "CorpusWalk.h"
 #include "kextkit/io/MappedFile.h"
 #include "kextkit/kext/KextDiscovery.h"
 #include "kextkit/macho/FatFile.h"
@@ -25,16 +26,10 @@ struct MkextArgs {
   Timing timing;
 };
 
-/// Every directory below `root` (itself included) that directly holds *.kext bundles.
+/// `root` itself when it is a bundle, else the repositories below it.
 std::vector<std::string> repositories(const std::string& root) {
-  std::set<std::string> dirs;
   if (kext::isKextName(fs::path(root).filename().string())) return {root};
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it)
-    if (it->is_directory() && kext::isKextName(it->path().filename().string())) {
-      dirs.insert(it->path().parent_path().string());
-      it.disable_recursion_pending();
-    }
-  return {dirs.begin(), dirs.end()};
+  return testkit::kextRepositories(root);
 }
 
 int run(const MkextArgs& a) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "CorpusWalk.h"
 #include "TestPaths.h"
 #include "kextkit/kext/KextDiscovery.h"
 #include "kextkit/kext/KextVersion.h"
@@ -18,29 +19,6 @@ using namespace kextkit::kext;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Repository directories: directories with *.kext children, found by walking the tree without
-// entering bundles (corpus layout kexts/<owner>__<repo>[/<commit or folder>]/<Name>.kext).
-void findRepositories(const fs::path& dir, std::vector<std::string>& out) {
-  std::vector<fs::path> subdirs;
-  bool hasKext = false;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_directory()) continue;
-    if (isKextName(e.path().filename().string()))
-      hasKext = true;
-    else
-      subdirs.push_back(e.path());
-  }
-  if (hasKext) out.push_back(dir.string());
-  std::sort(subdirs.begin(), subdirs.end());
-  for (const auto& s : subdirs) findRepositories(s, out);
-}
-
-// Every directory named *.kext below `root` (an independent census, walking into bundles).
-void allKextDirs(const fs::path& root, std::set<std::string>& out) {
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it)
-    if (it->is_directory() && isKextName(it->path().filename().string())) out.insert(it->path().string());
-}
 
 std::vector<std::vector<std::string>> readTsv(const std::string& path) {
   std::ifstream f(path);
@@ -89,8 +67,7 @@ std::string formatOf(const KextBundle& b) {
 
 TEST_CASE("corpus: every bundle is discovered and read; results agree with KEXT_INDEX.tsv") {
   KK_REQUIRE_CORPUS(corpus);
-  std::vector<std::string> repos;
-  findRepositories(corpus + "/kexts", repos);
+  std::vector<std::string> repos = testkit::kextRepositories(corpus + "/kexts");
   repos.push_back(corpus + "/10.9-subset");
   REQUIRE(repos.size() > 20);
 
@@ -131,8 +108,8 @@ TEST_CASE("corpus: every bundle is discovered and read; results agree with KEXT_
 
   // Independent census: every *.kext directory in the corpus is found, nothing else is.
   std::set<std::string> onDisk;
-  allKextDirs(corpus + "/kexts", onDisk);
-  allKextDirs(corpus + "/10.9-subset", onDisk);
+  for (const char* top : {"/kexts", "/10.9-subset"})
+    for (std::string& dir : testkit::allKextDirectories(corpus + top)) onDisk.insert(std::move(dir));
   std::set<std::string> discovered;
   for (const auto& [rel, b] : byRel) discovered.insert(corpus + "/" + rel);
   CHECK(discovered == onDisk);

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "CorpusWalk.h"
 #include "TestPaths.h"
 #include "kextkit/io/MappedFile.h"
 #include "kextkit/kext/KextDiscovery.h"
@@ -18,18 +19,6 @@ using namespace kextkit;
 using namespace kextkit::mkext;
 
 namespace {
-
-/// Directories that directly contain *.kext entries (the corpus's repository folders).
-std::vector<std::string> repositoryDirs(const std::string& root) {
-  std::set<std::string> dirs;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && kext::isKextName(it->path().filename().string())) {
-      dirs.insert(it->path().parent_path().string());
-      it.disable_recursion_pending();  // plugins are found by discovery
-    }
-  }
-  return {dirs.begin(), dirs.end()};
-}
 
 std::vector<uint8_t> thinExecutable(const std::string& path, macho::Arch arch) {
   auto f = io::MappedFile::open(path);
@@ -81,7 +70,7 @@ TEST_CASE("corpus: Chameleon mkexts match the kexts they were packed from", "[co
 
 TEST_CASE("corpus: every kext survives pack -> unpack in mkext2 and mkext1, every arch", "[corpus]") {
   KK_REQUIRE_CORPUS(corpus);
-  std::vector<std::string> repos = repositoryDirs(corpus + "/kexts");
+  std::vector<std::string> repos = testkit::kextRepositories(corpus + "/kexts");
   repos.push_back(corpus + "/10.9-subset");
   std::map<std::string, int> counts;
   for (const std::string& repo : repos) {
