@@ -229,6 +229,13 @@ int run(const Options& o) {
   }
   double tDecode = o.timing.best([&] { (void)kernelcache::decompressComp(slice); });
   std::printf("  %-34s %8.2f ms\n", "decompressComp (decode + adler32)", tDecode * 1e3);
+  {
+    std::string_view info(reinterpret_cast<const char*>(kc->image().data()) + kc->prelinkInfoOffset(),
+                          kc->prelinkInfoSize());
+    double t = o.timing.best([&] { (void)kernelcache::parsePrelinkInfo(info); });
+    std::printf("  %-34s %8.2f ms  %7.0f MB/s (%.0f KB of IOKit XML)\n", "parsePrelinkInfo", t * 1e3,
+                mbPerSecond(info.size(), t), static_cast<double>(info.size()) / 1e3);
+  }
   double tOpen = o.timing.best([&] { (void)kernelcache::Kernelcache::open(fileBytes); });
   std::printf("  %-34s %8.2f ms  (%.2fx decompressComp)\n", "Kernelcache::open (everything)", tOpen * 1e3,
               tDecode > 0 ? tOpen / tDecode : 0.0);

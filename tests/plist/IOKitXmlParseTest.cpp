@@ -1,6 +1,7 @@
 // IOKit XML dialect parser: accepted forms, Apple's quirks, every diagnostic, the options.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -352,4 +353,30 @@ TEST_CASE("IOKit XML: trailing content option") {
   auto r = parseIOKitXml("<true/><false/>", o);
   REQUIRE_FALSE(r);
   CHECK(r.error().describe() == "at offset 0x7: unexpected <false/> after the root value near line 1");
+}
+
+TEST_CASE("IOKit XML: repeated keys in large dictionaries (hash index) as in small ones") {
+  // 40 distinct keys, then k3 (among the first ones) and k39 (past the linear-search size)
+  // again: the last value wins and the key keeps its first position.
+  std::string text = "<dict>";
+  for (int i = 0; i < 40; ++i) text += "<key>k" + std::to_string(i) + "</key><integer>" + std::to_string(i) + "</integer>";
+  const size_t repeatAt = text.size();
+  text += "<key>k3</key><string>three</string><key>k39</key><string>last</string></dict>";
+  auto v = parseIOKitXml(text);
+  REQUIRE(v);
+  const Dict& d = *v->asDict();
+  REQUIRE(d.size() == 40);
+  CHECK(*d.find("k3")->asString() == "three");
+  CHECK(*d.find("k39")->asString() == "last");
+  CHECK((d.begin() + 3)->first == "k3");
+  CHECK((d.begin() + 39)->first == "k39");
+  CHECK(d.find("k38")->asInteger()->bits == 38);
+
+  IOKitParseOptions kernel;
+  kernel.kernelStrict = true;
+  auto r = parseIOKitXml(text, kernel);
+  REQUIRE_FALSE(r);
+  char offset[32];
+  std::snprintf(offset, sizeof offset, "at offset 0x%zx: ", repeatAt);
+  CHECK(r.error().describe() == std::string(offset) + "duplicate dictionary key \"k3\" near line 1");
 }

@@ -95,6 +95,8 @@ class Cursor {
     return cur();
   }
   size_t pos() const { return pos_; }
+  /// Moves to `pos` (at most the end of the text).
+  void seek(size_t pos) { pos_ = pos < text_.size() ? pos : text_.size(); }
   std::string_view text() const { return text_; }
   std::string_view slice(size_t from, size_t to) const { return text_.substr(from, to - from); }
 
@@ -185,8 +187,11 @@ class Parser {
   // character). Mirrors getTag in OSUnserializeXML.y including its limits and quirks: no
   // space is allowed before '>' or '/>', `</name/>` is an empty tag, attribute values may hold
   // any character but '"', comments end at the first "--" which must be followed by '>'.
-  Expected<Tag> getTag() {
-    Tag tag;
+  // Fills `tag` (a member reused from tag to tag, so its buffers are allocated once).
+  Status getTag(Tag& tag) {
+    tag.type = TagType::Start;
+    tag.name.clear();
+    tag.attrs.clear();
     tag.begin = c_.pos();
     char c = c_.cur();
     if (c != '<') {
@@ -215,7 +220,7 @@ class Parser {
           c_.next();
           tag.type = TagType::Ignore;
           tag.end = c_.pos();
-          return tag;
+          return {};
         }
         if (isComment) return malformedAt(c_.pos(), "expected '>' after '--' in a comment, found " + quoteChar(c));
       }
@@ -229,7 +234,7 @@ class Parser {
           c_.next();
           tag.type = TagType::Ignore;
           tag.end = c_.pos();
-          return tag;
+          return {};
         }
       }
       return malformedAt(tag.begin, "unterminated <?...?> processing instruction");
@@ -241,24 +246,25 @@ class Parser {
     if (!isAlpha(c))
       return malformedAt(c_.pos(), std::string("expected a tag name after '") +
                                        (tag.type == TagType::End ? "</" : "<") + "', found " + quoteChar(c));
+    const size_t nameStart = c_.pos();
     while (isAlphaNumeric(c)) {
-      tag.name += c;
       c = c_.next();
-      if (tag.name.size() >= kTagMaxLength - 1)
+      if (c_.pos() - nameStart >= kTagMaxLength - 1)
         return malformedAt(tag.begin, "tag name longer than " + std::to_string(kTagMaxLength - 2) + " characters");
     }
+    tag.name.assign(c_.slice(nameStart, c_.pos()));
     while (c != '>' && c != '/') {
       while (isSpace(c)) c = c_.next();
       if (c == 0) return malformedAt(tag.begin, "unterminated tag <" + tag.name + ": end of text before '>'");
       Attribute a;
       size_t attrStart = c_.pos();
       while (isAlphaNumeric(c)) {
-        a.name += c;
-        if (a.name.size() >= kTagMaxLength - 1)
+        if (c_.pos() + 1 - attrStart >= kTagMaxLength - 1)
           return malformedAt(attrStart, "attribute name longer than " + std::to_string(kTagMaxLength - 2) +
                                             " characters in <" + tag.name + ">");
         c = c_.next();
       }
+      a.name.assign(c_.slice(attrStart, c_.pos()));
       while (isSpace(c)) c = c_.next();
       if (c != '=') {
         if (a.name.empty())
@@ -273,14 +279,15 @@ class Parser {
         return malformedAt(c_.pos(), "expected '\"' to open the value of attribute " + a.name + " in <" + tag.name +
                                          ">, found " + quoteChar(c));
       c = c_.next();
+      const size_t valueStart = c_.pos();
       while (c != '"') {
         if (c == 0) return malformedAt(attrStart, "unterminated value of attribute " + a.name + " in <" + tag.name + ">");
-        a.value += c;
-        if (a.value.size() >= kTagMaxLength - 1)
+        if (c_.pos() + 1 - valueStart >= kTagMaxLength - 1)
           return malformedAt(attrStart, "value of attribute " + a.name + " in <" + tag.name + "> longer than " +
                                             std::to_string(kTagMaxLength - 2) + " characters");
         c = c_.next();
       }
+      a.value.assign(c_.slice(valueStart, c_.pos()));
       c = c_.next();  // closing quote
       tag.attrs.push_back(std::move(a));
       if (tag.attrs.size() >= kTagMaxAttributes)
@@ -294,13 +301,14 @@ class Parser {
     if (c != '>') return malformedAt(c_.pos(), "expected '>' to close <" + tag.name + ">, found " + quoteChar(c));
     c_.next();
     tag.end = c_.pos();
-    return tag;
+    return {};
   }
 
   // The end tag that must follow the content of key/string/integer/data.
   Status expectEndTag(const std::string& name) {
     size_t at = c_.pos();
-    KK_ASSIGN(Tag t, getTag());
+    Tag& t = endTag_;
+    KK_TRY(getTag(t));
     if (t.type == TagType::End && t.name == name) return {};
     std::string found = t.type == TagType::Ignore ? "a comment or declaration" : tagText(t.begin, t.end);
     return malformedAt(at, "expected </" + name + ">, found " + found);
@@ -311,11 +319,14 @@ class Parser {
   // getString: everything up to the next '<', with only &lt; &gt; &amp; decoded.
   Expected<std::string> getString(const std::string& tagName, size_t tagBegin) {
     size_t start = c_.pos();
-    char c = c_.cur();
-    while (c != 0 && c != '<') c = c_.next();
-    if (c != '<')
+    size_t lt = c_.text().find('<', start);
+    if (lt == std::string_view::npos) {
+      c_.seek(lt);
       return malformedAt(tagBegin, "unterminated <" + tagName + ">: end of text before </" + tagName + ">");
-    std::string_view raw = c_.slice(start, c_.pos());
+    }
+    c_.seek(lt);
+    std::string_view raw = c_.slice(start, lt);
+    if (raw.find('&') == std::string_view::npos) return std::string(raw);
     std::string out;
     out.reserve(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
@@ -454,7 +465,8 @@ class Parser {
         tok.kind = Tok::EndOfText;
         return tok;
       }
-      KK_ASSIGN(Tag tag, getTag());
+      Tag& tag = tag_;
+      KK_TRY(getTag(tag));
       if (tag.type == TagType::Ignore) continue;
       tok.end = tag.end;
       // Apple checks ID/IDREF attributes before looking at the tag name.
@@ -664,7 +676,10 @@ class Parser {
 
   Expected<Parsed> parseDict(const Token& open, unsigned level) {
     Dict dict;
-    std::unordered_map<std::string, size_t> index;  // key -> position in dict
+    // Repeated keys: small dicts (nearly all) are searched in place; a hash index of key ->
+    // position is built once a dict outgrows that, so large ones stay linear to build.
+    constexpr size_t kLinearKeys = 24;
+    std::unordered_map<std::string, size_t> index;
     Parsed p;
     p.cost = kValueCost;
     p.height = 1;
@@ -688,12 +703,20 @@ class Parser {
       p.cost += v.cost + key.size();
       KK_TRY(charge(key.size(), keyOffset));
       if (v.height + 1 > p.height) p.height = v.height + 1;
-      auto [it, inserted] = index.try_emplace(key, dict.size());
-      if (inserted) {
+      Value* existing = nullptr;
+      if (dict.size() < kLinearKeys) {
+        existing = dict.find(key);
+      } else {
+        if (index.empty())
+          for (auto e = dict.begin(); e != dict.end(); ++e) index.emplace(e->first, static_cast<size_t>(e - dict.begin()));
+        auto [it, inserted] = index.try_emplace(key, dict.size());
+        if (!inserted) existing = &(dict.begin() + static_cast<std::ptrdiff_t>(it->second))->second;
+      }
+      if (existing == nullptr) {
         dict.append(std::move(key), std::move(v.value));
       } else {
         if (opt_.kernelStrict) return malformedAt(keyOffset, "duplicate dictionary key \"" + key + "\"");
-        (dict.begin() + static_cast<std::ptrdiff_t>(it->second))->second = std::move(v.value);  // last one wins
+        *existing = std::move(v.value);  // last one wins
       }
     }
     p.value = Value(std::move(dict));
@@ -730,6 +753,7 @@ class Parser {
 
   Cursor c_;
   const IOKitParseOptions& opt_;
+  Tag tag_, endTag_;  // the tag lex() reads, and the end tag after content
   std::unordered_map<int32_t, Parsed> ids_;
   detail::KeyPath path_;
   uint64_t materialized_ = 0;

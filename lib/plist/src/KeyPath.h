@@ -3,14 +3,16 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kextkit::plist::detail {
 
-/// A stack of dictionary keys and array indices rendered as "Key.Sub[2].Leaf".
+/// A stack of dictionary keys and array indices rendered as "Key.Sub[2].Leaf". Keys are
+/// views: each must outlive its pop().
 class KeyPath {
  public:
-  void pushKey(std::string key) { segs_.push_back(Seg{std::move(key), 0, false}); }
+  void pushKey(std::string_view key) { segs_.push_back(Seg{key, 0, false}); }
   void pushIndex(size_t i) { segs_.push_back(Seg{{}, i, true}); }
   void pop() { segs_.pop_back(); }
   std::string str() const {
@@ -30,7 +32,7 @@ class KeyPath {
 
  private:
   struct Seg {
-    std::string key;
+    std::string_view key;
     size_t index;
     bool isIndex;
   };
