@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "AppleArgs.h"
+#include "JsonWriter.h"
 #include "KextInputs.h"
 #include "Report.h"
 #include "kextkit/kext/KextCatalog.h"
@@ -46,6 +47,7 @@ struct Options {
   bool unsupported = false;
   bool quiet = false;
   bool verbose = false;
+  bool json = false;
   std::string arch;
   std::vector<std::string> kexts;
 };
@@ -73,6 +75,7 @@ class Kextlibs {
   std::optional<ArchCatalog> buildCatalog(macho::Arch arch);
   int printLibs(const ArchResult* r, const std::vector<size_t>& libs, const kext::KextCatalog& c, bool trailingNewline);
   int printProblems(const ArchResult& r, bool printArch, bool trailingNewline);
+  std::string jsonReport(const std::vector<ArchResult>& results, int exitStatus) const;
 
   const Options& o_;
   std::optional<Error> cacheError_;
@@ -216,6 +219,42 @@ int Kextlibs::printProblems(const ArchResult& r, bool printArch, bool trailingNe
   return result;
 }
 
+// --json: per arch, the libraries (identifier, version, compatible version, path) and every
+// symbol: the ones found once with their library, the ones found several times, the ones not
+// found; plus the exit status the plain output would have.
+std::string Kextlibs::jsonReport(const std::vector<ArchResult>& results, int exitStatus) const {
+  tools::JsonWriter j;
+  j.beginObject().key("kext").value(kextPath_).key("exit").value(exitStatus).key("architectures").beginArray();
+  for (const ArchResult& r : results) {
+    const kext::KextCatalog& c = *r.cat.catalog;
+    auto library = [&](size_t lib) {
+      const kext::KextFacts& f = c.facts(lib);
+      j.beginObject()
+          .key("identifier").value(f.identifier)
+          .key("version").value(f.versionString)
+          .key("compatibleVersion").value(f.compatibleVersionString)
+          .key("path").value(c.record(lib).path)
+          .endObject();
+    };
+    j.beginObject().key("arch").value(r.archName).key("libraries").beginArray();
+    for (size_t lib : r.deps.libraries) library(lib);
+    j.endArray().key("undefinedSymbols").beginArray();
+    for (const std::string& sym : r.deps.undefined) j.value(sym);
+    j.endArray().key("multiplyDefinedSymbols").beginArray();
+    for (const auto& [sym, libs] : r.deps.multdef) {
+      j.beginObject().key("symbol").value(sym).key("libraries").beginArray();
+      for (size_t lib : libs) j.value(c.facts(lib).identifier);
+      j.endArray().endObject();
+    }
+    j.endArray().key("onceDefinedSymbols").beginArray();
+    for (const auto& [sym, lib] : r.deps.onedef)
+      j.beginObject().key("symbol").value(sym).key("library").value(c.facts(lib).identifier).endObject();
+    j.endArray().endObject();
+  }
+  j.endArray().endObject();
+  return j.str();
+}
+
 int Kextlibs::run() {
   if (o_.kexts.empty()) {
     tools::printError("No kext specified.");
@@ -314,12 +353,13 @@ int Kextlibs::run() {
     r.deps = std::move(*deps);
     results.push_back(std::move(r));
   }
-  if (o_.quiet) {
+  if (o_.quiet || o_.json) {
     int result = kExitOK;
     for (const ArchResult& r : results) {
       if (!r.deps.undefined.empty()) result = std::max<int>(result, kExitUndefineds);
       if (!r.deps.multdef.empty()) result = std::max<int>(result, kExitMultiples);
     }
+    if (o_.json && !o_.quiet) std::fputs(jsonReport(results, result).c_str(), stdout);
     return result;
   }
 
@@ -377,6 +417,8 @@ int main(int argc, char** argv) {
   app.add_option("--arch", o.arch, "Only this architecture of the kext's executable (default: every one it has)");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing; report through the exit status only");
   app.add_flag("-v,--verbose", o.verbose, "Accepted for compatibility");
+  app.add_flag("--json", o.json,
+               "Print the libraries and the symbols found once, several times or not at all, per arch, as JSON");
   app.add_option("kext", o.kexts, "The kext to find libraries for");
   const char* usage = "Try 'kextlibs -help' for more information.";
   if (auto status = tools::parseAppleCommandLine(app, argc, argv, usage)) return *status;
