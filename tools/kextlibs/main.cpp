@@ -297,6 +297,7 @@ int Kextlibs::run() {
       return tools::kExOsErr;
     }
     tools::printWarning(kextPath_ + " has no executable and does not need to declare OSBundleLibraries.");
+    if (o_.json && !o_.quiet) std::fputs(jsonReport({}, kExitOK).c_str(), stdout);
     return kExitOK;
   }
 
