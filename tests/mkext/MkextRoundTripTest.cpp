@@ -205,3 +205,23 @@ TEST_CASE("writer refuses CPU_TYPE_ANY for mkext2 and oversize ppc archives") {
   CHECK(ppc.error().code == ErrorCode::LimitExceeded);
   CHECK(ppc.error().describe().find("over Open Firmware's 16 MiB limit") != std::string::npos);
 }
+
+TEST_CASE("mkext1 refuses an empty executable, which it could not tell from none; mkext2 keeps it") {
+  PackKext empty;
+  empty.info = infoDict("org.test.empty", "1", "empty");
+  empty.bundlePath = "/S/L/E/Empty.kext";
+  empty.executable = std::vector<uint8_t>{};
+  empty.executableRelativePath = "Contents/MacOS/empty";
+  auto v1 = writeMkextSlice(MkextVersion::V1, 7, 3, std::vector<PackKext>{empty});
+  REQUIRE_FALSE(v1);
+  CHECK(v1.error().describe() ==
+        "/S/L/E/Empty.kext: the executable is empty, and an mkext1 module of size 0 reads back as no executable");
+
+  auto v2 = writeMkextSlice(MkextVersion::V2, 7, 3, std::vector<PackKext>{empty});
+  REQUIRE(v2);
+  auto back = readMkextSlice(io::Bytes(*v2));
+  REQUIRE(back);
+  REQUIRE(back->kexts.size() == 1);
+  REQUIRE(back->kexts[0].executable);
+  CHECK(back->kexts[0].executable->empty());
+}

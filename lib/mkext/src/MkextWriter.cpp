@@ -142,6 +142,12 @@ std::optional<std::vector<uint8_t>> lzssIfSmaller(io::Bytes data) {
 
 Expected<std::vector<uint8_t>> writeV1(int32_t cputype, int32_t cpusubtype, std::span<const PackKext> kexts,
                                        const WriteOptions& opts) {
+  // A module slot whose realsize is 0 means "no executable" to every mkext1 reader.
+  for (const PackKext& k : kexts)
+    if (k.executable && k.executable->empty())
+      return Error(ErrorCode::InvalidArgument,
+                   "the executable is empty, and an mkext1 module of size 0 reads back as no executable",
+                   k.bundlePath.empty() ? std::string("executable") : k.bundlePath);
   // Plist bytes per kext: the original file, or a standard XML rendering of the dictionary.
   std::vector<std::string> plists(kexts.size());
   for (size_t i = 0; i < kexts.size(); ++i) {

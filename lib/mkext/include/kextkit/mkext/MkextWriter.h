@@ -47,7 +47,9 @@ struct WriteOptions {
 ///
 /// Errors: LimitExceeded when the archive would pass 4 GiB (the format's 32-bit offsets) or,
 /// for ppc, Apple's 16 MiB Open Firmware limit; Malformed if an info dictionary cannot be
-/// serialized (e.g. it holds a real or a date).
+/// serialized (e.g. it holds a real or a date); InvalidArgument for an empty (0-byte)
+/// executable in mkext1, which the format cannot tell from no executable (field: the bundle
+/// path).
 Expected<std::vector<uint8_t>> writeMkextSlice(MkextVersion version, int32_t cputype, int32_t cpusubtype,
                                                std::span<const PackKext> kexts, const WriteOptions& opts = {});
 
