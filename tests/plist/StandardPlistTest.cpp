@@ -176,6 +176,16 @@ TEST_CASE("binary plists: shape checks keep libplist away from bad graphs") {
        "object: object 0 contains itself (reference cycle)"},
       {"reference out of range", bplist({"\xa1" + ref(9)}), ErrorCode::Malformed,
        "object reference: object reference 9 is not below the object count 1"},
+      // libplist 2.2 aborts on an assertion when it iterates such a dictionary (fuzz finding).
+      {"dictionary key that is not a string", bplist({"\xd1" + ref(1) + ref(2), std::string("\x09", 1), "\x51x"}),
+       ErrorCode::Malformed, "at offset 0x11: object marker: dictionary key (object 1) is not a string: marker 0x9"},
+      {"dictionary key holding a NUL", bplist({"\xd1" + ref(1) + ref(2), std::string("\x53" "a\0b", 4), "\x09"}),
+       ErrorCode::Malformed, "at offset 0x11: object: dictionary key (object 1) holds a NUL character"},
+      {"UTF-16 dictionary key holding a NUL",
+       bplist({"\xd1" + ref(1) + ref(2), std::string("\x62\x00\x61\x00\x00", 5), "\x09"}), ErrorCode::Malformed,
+       "at offset 0x11: object: dictionary key (object 1) holds a NUL character"},
+      {"container count marker that is not an integer", bplist({std::string("\xaf\x51", 2)}), ErrorCode::Malformed,
+       "at offset 0x9: container count marker: expected an integer marker 0x10-0x13 for the container count, found 0x51"},
       {"container past the offset table", bplist({"\xaf\x11\xff\xff"}), ErrorCode::Malformed,
        "at offset 0x8: object: container of 65535 entries at offset 8 does not fit before the offset table"},
       {"short file", shortFile, ErrorCode::Truncated,
@@ -195,6 +205,15 @@ TEST_CASE("binary plists: shape checks keep libplist away from bad graphs") {
       CHECK(v.error().code == c.code);
       CHECK(v.error().describe() == c.message);
     }
+  }
+  SECTION("string keys, ASCII and UTF-16, are fine") {
+    auto v = parseStandardPlist(bytesOf(bplist({"\xd2" + ref(1) + ref(2) + ref(3) + ref(3), "\x51k",
+                                                std::string("\x61\x00\x6a", 3), std::string("\x09", 1)})));
+    REQUIRE(v);
+    const Dict& d = *v->asDict();
+    CHECK(d.size() == 2);
+    CHECK(d.find("k"));
+    CHECK(d.find("j"));
   }
   SECTION("shared references within the limit are fine") {
     std::vector<std::string> small(dag.end() - 11, dag.end());

@@ -13,6 +13,7 @@
 
 #include "kextkit/io/ByteReader.h"
 #include "kextkit/plist/BinaryPlistFormat.h"
+#include "kextkit/support/Format.h"
 #include "kextkit/support/CheckedMath.h"
 
 namespace kextkit::plist {
@@ -54,6 +55,7 @@ struct ContainerInfo {
   bool isContainer = false;
   uint64_t refsAt = 0;    // file offset of the first object reference
   uint64_t refCount = 0;  // references (dicts: keys and values)
+  uint64_t keyCount = 0;  // dicts: the first keyCount references are the keys
 };
 
 // Validates the trailer and the offset table, then walks every container reachable from the
@@ -128,16 +130,7 @@ class BinaryChecker {
     if (kind != kCFBinaryPlistMarkerArray && kind != kCFBinaryPlistMarkerSet && kind != kCFBinaryPlistMarkerDict)
       return ci;
     ci.isContainer = true;
-    uint64_t count = marker & 0x0F;
-    if (count == 0x0F) {
-      size_t at = r_.position();
-      KK_ASSIGN(uint8_t intMarker, r_.u8("container count marker"));
-      if ((intMarker & 0xF0) != kCFBinaryPlistMarkerInt || (intMarker & 0x0F) > 3)
-        return malformed("expected an integer marker 0x10-0x13 for the container count, found 0x" +
-                             std::to_string(intMarker),
-                         "container count marker", at);
-      KK_ASSIGN(count, readSized(r_, 1u << (intMarker & 0x0F), "container count"));
-    }
+    KK_ASSIGN(uint64_t count, readCount(marker, "container"));
     auto refs = checkedMul(count, kind == kCFBinaryPlistMarkerDict ? 2 : 1);
     auto bytes = refs ? checkedMul(*refs, refSize_) : std::nullopt;
     if (!bytes || !rangeFits(r_.position(), *bytes, tableOffset_))
@@ -146,7 +139,46 @@ class BinaryChecker {
                        "object", off);
     ci.refsAt = r_.position();
     ci.refCount = *refs;
+    if (kind == kCFBinaryPlistMarkerDict) ci.keyCount = count;
     return ci;
+  }
+
+  // The element count of the object whose marker was just read: its low nibble, or when that
+  // is 0xf the integer object that follows (`what`: "container", "string").
+  Expected<uint64_t> readCount(uint8_t marker, const std::string& what) {
+    uint64_t count = marker & 0x0F;
+    if (count != 0x0F) return count;
+    const size_t at = r_.position();
+    KK_ASSIGN(uint8_t intMarker, r_.u8(what + " count marker"));
+    if ((intMarker & 0xF0) != kCFBinaryPlistMarkerInt || (intMarker & 0x0F) > 3)
+      return malformed("expected an integer marker 0x10-0x13 for the " + what + " count, found " + hex(intMarker),
+                       what + " count marker", at);
+    return readSized(r_, 1u << (intMarker & 0x0F), what + " count");
+  }
+
+  // Dictionary keys must be strings without NUL characters. libplist 2.2 checks neither, and
+  // then aborts on an assertion while the dictionary is read (both found by fuzzing).
+  Status checkKey(uint64_t index) {
+    if (index >= numObjects_) return {};  // visit() reports it
+    KK_ASSIGN(uint64_t off, objectOffset(index));
+    KK_TRY(r_.seek(off, "object"));
+    KK_ASSIGN(uint8_t marker, r_.u8("object marker"));
+    const uint8_t kind = marker & 0xF0;
+    if (kind != kCFBinaryPlistMarkerASCIIString && kind != kCFBinaryPlistMarkerUnicode16String)
+      return malformed("dictionary key (object " + std::to_string(index) + ") is not a string: marker " + hex(marker),
+                       "object marker", off);
+    KK_ASSIGN(uint64_t count, readCount(marker, "string"));
+    const uint64_t unit = kind == kCFBinaryPlistMarkerASCIIString ? 1 : 2;
+    auto bytes = checkedMul(count, unit);
+    if (!bytes || !rangeFits(r_.position(), *bytes, tableOffset_))
+      return malformed("dictionary key of " + std::to_string(count) + " characters does not fit before the offset table",
+                       "object", off);
+    KK_ASSIGN(Bytes chars, r_.bytes(static_cast<size_t>(*bytes), "dictionary key"));
+    for (size_t i = 0; i < chars.size(); i += unit) {
+      if (chars[i] == 0 && (unit == 1 || chars[i + 1] == 0))
+        return malformed("dictionary key (object " + std::to_string(index) + ") holds a NUL character", "object", off);
+    }
+    return {};
   }
 
   struct Frame {
@@ -189,6 +221,7 @@ class BinaryChecker {
       if (f.next < f.ci.refCount) {
         KK_TRY(r_.seek(f.ci.refsAt + f.next * refSize_, "object reference"));
         KK_ASSIGN(uint64_t child, readSized(r_, refSize_, "object reference"));
+        if (f.next < f.ci.keyCount) KK_TRY(checkKey(child));
         ++f.next;
         size_t before = stack.size();
         KK_TRY(visit(child, stack));

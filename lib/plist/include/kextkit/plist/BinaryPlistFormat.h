@@ -29,6 +29,8 @@ inline constexpr unsigned kTrailerOffsetTableOffsetAt = 24;
 /// Object marker high nibbles (kCFBinaryPlistMarker*). The low nibble is a count or size;
 /// 0xf means an integer object with the real count follows.
 inline constexpr uint8_t kCFBinaryPlistMarkerInt = 0x10;
+inline constexpr uint8_t kCFBinaryPlistMarkerASCIIString = 0x50;
+inline constexpr uint8_t kCFBinaryPlistMarkerUnicode16String = 0x60;
 inline constexpr uint8_t kCFBinaryPlistMarkerArray = 0xA0;
 inline constexpr uint8_t kCFBinaryPlistMarkerSet = 0xC0;
 inline constexpr uint8_t kCFBinaryPlistMarkerDict = 0xD0;
