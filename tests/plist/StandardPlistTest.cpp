@@ -215,6 +215,13 @@ TEST_CASE("binary plists: shape checks keep libplist away from bad graphs") {
     CHECK(d.find("k"));
     CHECK(d.find("j"));
   }
+  SECTION("a key object shared by several dictionaries is fine") {
+    auto v = parseStandardPlist(bytesOf(bplist({"\xa2" + ref(1) + ref(2), "\xd1" + ref(3) + ref(4),
+                                                "\xd1" + ref(3) + ref(4), "\x51k", std::string("\x09", 1)})));
+    REQUIRE(v);
+    REQUIRE(v->asArray()->size() == 2);
+    CHECK((*v->asArray())[1].asDict()->find("k"));
+  }
   SECTION("shared references within the limit are fine") {
     std::vector<std::string> small(dag.end() - 11, dag.end());
     for (uint32_t i = 0; i + 1 < small.size(); ++i) small[i] = "\xa2" + ref(i + 1) + ref(i + 1);

@@ -13,8 +13,8 @@
 
 #include "kextkit/io/ByteReader.h"
 #include "kextkit/plist/BinaryPlistFormat.h"
-#include "kextkit/support/Format.h"
 #include "kextkit/support/CheckedMath.h"
+#include "kextkit/support/Format.h"
 
 namespace kextkit::plist {
 
@@ -106,6 +106,7 @@ class BinaryChecker {
     state_.assign(static_cast<size_t>(numObjects_), 0);
     height_.assign(static_cast<size_t>(numObjects_), 0);
     values_.assign(static_cast<size_t>(numObjects_), 0);
+    keyChecked_.assign(static_cast<size_t>(numObjects_), 0);
     return walk(top);
   }
 
@@ -157,9 +158,13 @@ class BinaryChecker {
   }
 
   // Dictionary keys must be strings without NUL characters. libplist 2.2 checks neither, and
-  // then aborts on an assertion while the dictionary is read (both found by fuzzing).
+  // then aborts on an assertion while the dictionary is read (both found by fuzzing). Each key
+  // object is scanned once, however many dictionaries share it: a long key referenced by every
+  // entry of a large dictionary would otherwise cost its length per reference.
   Status checkKey(uint64_t index) {
     if (index >= numObjects_) return {};  // visit() reports it
+    if (keyChecked_[static_cast<size_t>(index)]) return {};
+    keyChecked_[static_cast<size_t>(index)] = 1;
     KK_ASSIGN(uint64_t off, objectOffset(index));
     KK_TRY(r_.seek(off, "object"));
     KK_ASSIGN(uint8_t marker, r_.u8("object marker"));
@@ -255,6 +260,7 @@ class BinaryChecker {
   std::vector<uint8_t> state_;  // 0 unvisited, 1 on the stack, 2 done
   std::vector<uint32_t> height_;
   std::vector<uint64_t> values_;
+  std::vector<uint8_t> keyChecked_;  // 1: already accepted as a dictionary key
 };
 
 // ---- XML: nesting check --------------------------------------------------------------
